@@ -1,0 +1,98 @@
+"""The contract between the generic `Trainer` and a task, and the shared torch update step."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tasks.config import TrainConfig
+
+
+@dataclass(frozen=True)
+class StepStats:
+    """What one optimisation step reports: mean loss, gradient norm before clipping, tokens seen."""
+
+    loss: float
+    grad_norm: float
+    tokens: int
+
+
+class Task(Protocol):
+    """A task owns its data, model and optimiser; the trainer owns the loop around them."""
+
+    name: str
+    config: TrainConfig
+    primary_metric: str
+    lower_is_better: bool
+    dataset_note: str
+
+    def parameter_count(self) -> int:
+        """Trainable parameters of the model."""
+
+    def batches(self, epoch: int) -> Sequence[Any]:
+        """The training batches of an epoch, in an order that depends only on (seed, epoch)."""
+
+    def start_epoch(self, epoch: int) -> None:
+        """Reset per-epoch state (e.g. the hidden state carried between BPTT chunks)."""
+
+    def train_step(self, batch: Any, lr: float) -> StepStats:
+        """Forward, backward, clip and update on one batch at learning rate `lr`."""
+
+    def evaluate(self, quick: bool = False) -> dict[str, float]:
+        """Validation metrics; quick: a cheap estimate on part of the data."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume exactly (model, optimiser, carried state, vocabulary)."""
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what `state_dict` returned."""
+
+
+def torch_update(model: Any, optimizer: Any, loss: Any, clip: float, lr: float) -> float:
+    """Backward pass, global-norm clipping and one optimiser step; returns the norm before clipping.
+
+    Clipping keeps one exploding batch from throwing the weights far away, which recurrent nets
+    are prone to (the product of Jacobians over time can blow up). A non-finite norm skips the
+    update so the weights stay good; the trainer then reports the failure.
+    """
+    import torch
+
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    loss_value = float(loss.detach())
+    params = [p for p in model.parameters() if p.grad is not None]
+    max_norm = clip if clip > 0 else float("inf")
+    norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+    if math.isfinite(norm) and math.isfinite(loss_value):
+        optimizer.step()
+    return norm
+
+
+def make_optimizer(model: Any, config: TrainConfig) -> Any:
+    """AdamW with weight decay on matrices only (embeddings, biases and gains are not decayed)."""
+    import torch
+
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embed" not in n]
+    rest = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "embed" not in n)]
+    groups = [
+        {"params": decay, "weight_decay": config.weight_decay},
+        {"params": rest, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=config.lr, betas=(0.9, 0.99))
+
+
+def pick_device(name: str) -> str:
+    """auto: CUDA, then MPS, then CPU."""
+    import torch
+
+    if name != "auto":
+        return name
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"

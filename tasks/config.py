@@ -1,0 +1,126 @@
+"""`TrainConfig`: every setting of a training run, each default next to its meaning."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+ARCHS = ("numpy-rnn", "rnn", "lstm", "gru")
+BACKENDS = ("fused", "scratch")
+SCHEDULES = ("cosine", "constant")
+
+
+class ConfigError(ValueError):
+    """A setting is out of range; the message names the option and the allowed values."""
+
+
+@dataclass
+class TrainConfig:
+    """Hyperparameters and run settings. Task- and architecture-aware defaults: `default_config`."""
+
+    task: str = "charlm"
+    """Task name from the task registry."""
+    dataset: str = "tiny-shakespeare"
+    """A registry name (`rnn-tui data list`) or a local path in the dataset's format."""
+    arch: str = "lstm"
+    """Recurrent cell: numpy-rnn (from scratch, NumPy), rnn, lstm or gru."""
+    backend: str = "fused"
+    """fused: nn.LSTM and friends (fast); scratch: our cells written from the equations."""
+    layers: int = 2
+    """Stacked recurrent layers."""
+    hidden: int = 512
+    """Hidden state size per layer and direction."""
+    embed: int = 64
+    """Token embedding size."""
+    bidirectional: bool = False
+    """Run a second layer over the reversed sequence (not for language models)."""
+    attention: bool = False
+    """Attention pooling / attention decoder where the task has one."""
+    dropout: float = 0.0
+    """Dropout between layers and before the output head."""
+    lr: float = 3e-3
+    """Peak learning rate."""
+    weight_decay: float = 0.0
+    """AdamW weight decay (matrices only)."""
+    schedule: str = "cosine"
+    """cosine: linear warm-up, then cosine decay to lr/10 at the end; constant: lr throughout."""
+    warmup_steps: int = 50
+    """Steps of linear warm-up."""
+    batch: int = 64
+    """Sequences per batch."""
+    seq_len: int = 128
+    """Truncated-BPTT length: time steps per chunk."""
+    clip: float = 1.0
+    """Clip the global gradient norm to this (0 turns clipping off)."""
+    epochs: int | None = None
+    """Passes over the training data (None: as many as the time budget allows)."""
+    minutes: float | None = None
+    """Wall-clock budget in minutes, evaluation included (None: no budget)."""
+    seed: int = 1337
+    """Seeds Python, NumPy and torch; the data order of each epoch derives from it."""
+    threads: int | None = None
+    """torch CPU threads (None: torch's default)."""
+    device: str = "auto"
+    """auto (CUDA, then MPS, then CPU), cpu, cuda or mps."""
+    log_every_s: float = 0.25
+    """At most one step event per this many seconds (losses in between are averaged)."""
+    eval_every_s: float = 30.0
+    """A quick validation estimate at most this often (the full evaluation runs per epoch)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Task-specific settings (kept JSON-serialisable)."""
+
+    def validate(self) -> TrainConfig:
+        """Raise `ConfigError` with one clear line for the first invalid setting."""
+        if self.arch not in ARCHS:
+            raise ConfigError(f"--arch must be one of {', '.join(ARCHS)} (got {self.arch!r})")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"--backend must be fused or scratch (got {self.backend!r})")
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"--schedule must be cosine or constant (got {self.schedule!r})")
+        for name in ("layers", "hidden", "embed", "batch", "seq_len"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value <= 0:
+                option = name.replace("_", "-")
+                raise ConfigError(f"--{option} must be a positive integer (got {value})")
+        _positive_number("lr", self.lr)
+        if self.epochs is not None and (not isinstance(self.epochs, int) or self.epochs <= 0):
+            raise ConfigError(f"--epochs must be a positive integer (got {self.epochs})")
+        if self.minutes is not None:
+            _positive_number("minutes", self.minutes)
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"--dropout must be in [0, 1) (got {self.dropout})")
+        if not math.isfinite(self.clip) or self.clip < 0:
+            raise ConfigError(f"--clip must be >= 0, 0 turns clipping off (got {self.clip})")
+        if self.weight_decay < 0:
+            raise ConfigError(f"--weight-decay must be >= 0 (got {self.weight_decay})")
+        if self.warmup_steps < 0:
+            raise ConfigError(f"--warmup-steps must be >= 0 (got {self.warmup_steps})")
+        if self.threads is not None and self.threads <= 0:
+            raise ConfigError(f"--threads must be a positive integer (got {self.threads})")
+        if self.device not in ("auto", "cpu", "cuda", "mps"):
+            raise ConfigError(f"--device must be auto, cpu, cuda or mps (got {self.device!r})")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (stored in checkpoints and run folders)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Inverse of `to_dict`; unknown keys are an error, missing keys take defaults."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ConfigError(f"unknown config keys: {', '.join(unknown)}")
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with some fields changed (None values are ignored)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _positive_number(name: str, value: float) -> None:
+    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"--{name.replace('_', '-')} must be a positive number (got {value})")

@@ -1,0 +1,107 @@
+"""The tasks: name, explanation, metric, datasets, defaults per architecture, and a factory.
+
+Torch-free at import time; `create_task` imports the task's module when a run starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+
+from tasks.config import ConfigError, TrainConfig
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """One registry entry."""
+
+    name: str
+    title: str
+    summary: str
+    """One line for lists."""
+    module: str
+    """The module with `create(config) -> Task`."""
+    primary_metric: str
+    lower_is_better: bool
+    default_dataset: str
+    archs: tuple[str, ...]
+    defaults: dict[str, Any] = field(default_factory=dict)
+    """TrainConfig overrides for every architecture of this task."""
+    arch_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Further overrides for one architecture."""
+    anchors: dict[str, float] = field(default_factory=dict)
+    """Reference values of the primary metric (label -> value), drawn as lines on charts."""
+
+
+TASKS: dict[str, TaskInfo] = {
+    t.name: t
+    for t in (
+        TaskInfo(
+            name="charlm",
+            title="Character-level text generation",
+            summary="learn to write like the training text, one character at a time",
+            module="tasks.charlm",
+            primary_metric="val_loss",
+            lower_is_better=True,
+            default_dataset="tiny-shakespeare",
+            archs=("lstm", "gru", "rnn", "numpy-rnn"),
+            defaults={
+                "layers": 2,
+                "hidden": 512,
+                "embed": 64,
+                "batch": 64,
+                "seq_len": 128,
+                "lr": 3e-3,
+                "clip": 1.0,
+                "dropout": 0.0,
+                "warmup_steps": 50,
+                "epochs": 5,
+            },
+            arch_defaults={
+                "numpy-rnn": {
+                    "layers": 1,
+                    "hidden": 100,
+                    "batch": 1,
+                    "seq_len": 25,
+                    "lr": 0.1,
+                    "clip": 5.0,
+                    "schedule": "constant",
+                    "warmup_steps": 0,
+                    "epochs": 1,
+                    "backend": "fused",
+                },
+                "rnn": {"lr": 1e-3},
+            },
+            anchors={"5-gram": 1.69, "nanoGPT CPU": 1.88, "baby GPT (A100)": 1.47},
+        ),
+    )
+}
+
+
+def get_task(name: str) -> TaskInfo:
+    """Look up a task; the error lists the valid names."""
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise ConfigError(f"unknown task {name!r}; choose one of: {', '.join(TASKS)}") from None
+
+
+def default_config(task: str, arch: str | None = None, **overrides: Any) -> TrainConfig:
+    """The task's defaults, then the architecture's, then `overrides` (None values ignored)."""
+    info = get_task(task)
+    arch = arch or info.archs[0]
+    if arch not in info.archs:
+        raise ConfigError(f"task {task} supports --arch {', '.join(info.archs)} (got {arch!r})")
+    values: dict[str, Any] = {"task": task, "arch": arch, "dataset": info.default_dataset}
+    values |= info.defaults | info.arch_defaults.get(arch, {})
+    values |= {k: v for k, v in overrides.items() if v is not None}
+    if overrides.get("minutes") is not None and overrides.get("epochs") is None:
+        values["epochs"] = None  # a time budget alone: as many epochs as fit
+    return TrainConfig(**values).validate()
+
+
+def create_task(config: TrainConfig, **kwargs: Any) -> Any:
+    """Build the task object (data loaded, model and optimiser created) for a config."""
+    info = get_task(config.task)
+    return import_module(info.module).create(config, **kwargs)

@@ -1,0 +1,107 @@
+"""Run folders in the user data directory: config, metric history, checkpoints, summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SUMMARY = "summary.json"
+HISTORY = "history.jsonl"
+
+
+def runs_root() -> Path:
+    """Where runs live: $RNN_TUI_HOME/runs, else the platform's user data dir."""
+    home = os.environ.get("RNN_TUI_HOME")
+    if home:
+        return Path(home) / "runs"
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("rnn-tui")) / "runs"
+
+
+def new_run_dir(task: str, arch: str, dataset: str, root: Path | None = None) -> Path:
+    """A fresh, uniquely named run folder: <date>-<time>-<task>-<arch>-<dataset>."""
+    root = root or runs_root()
+    stem = Path(dataset).stem if ("/" in dataset or os.sep in dataset) else dataset
+    base = f"{time.strftime('%Y%m%d-%H%M%S')}-{task}-{arch}-{stem}"
+    path, n = root / base, 1
+    while path.exists():
+        n += 1
+        path = root / f"{base}-{n}"
+    path.mkdir(parents=True)
+    return path
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON atomically."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def append_history(run_dir: Path, record: dict[str, Any]) -> None:
+    """Append one event record (a JSON line) to the run's metric history."""
+    with (run_dir / HISTORY).open("a") as handle:
+        handle.write(json.dumps(record) + "\n")
+
+
+def read_history(run_dir: Path) -> list[dict[str, Any]]:
+    """All event records of a run; a torn last line (a crash mid-write) is skipped."""
+    path = Path(run_dir) / HISTORY
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One saved run as the `runs` command and the Runs screen list it."""
+
+    path: Path
+    task: str
+    arch: str
+    dataset: str
+    status: str
+    step: int
+    metrics: dict[str, float]
+    started: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "path": str(self.path)}
+
+
+def read_run(run_dir: Path) -> RunInfo | None:
+    """The summary of a run folder, or None if it is not one."""
+    try:
+        data = json.loads((run_dir / SUMMARY).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return RunInfo(
+        path=run_dir,
+        task=data.get("task", "?"),
+        arch=data.get("arch", "?"),
+        dataset=data.get("dataset", "?"),
+        status=data.get("status", "?"),
+        step=int(data.get("step", 0)),
+        metrics=dict(data.get("metrics", {})),
+        started=data.get("started", ""),
+    )
+
+
+def list_runs(root: Path | None = None) -> list[RunInfo]:
+    """Every readable run under the root, newest first."""
+    root = root or runs_root()
+    if not root.is_dir():
+        return []
+    runs = [read_run(p) for p in root.iterdir() if p.is_dir()]
+    return sorted((r for r in runs if r), key=lambda r: r.started, reverse=True)

@@ -1,0 +1,1 @@
+"""The command line and the Textual app: thin layers over the same calls in `tasks`."""
