@@ -51,33 +51,6 @@ _TORCH_NAMES: dict[str, str] = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 # --------------------------------------------------------------------------------------------
 
 
-class _BatchedWeightGrad(torch.autograd.Function):
-    """Identity on ``gi`` that hands ``weight_hh`` its gradient in one matmul after the loop.
-
-    With plain autograd every step's ``addmm(gi_t, h, W_hh.T)`` computes its own small weight
-    gradient ``dgates_t.T @ h_{t-1}`` and autograd sums T of them. For RNN and LSTM the recurrent
-    product is added straight onto ``gi_t``, so ``dgates_t == dgi_t``, and the whole gradient is
-    one matmul, ``dW_hh = dGI.T @ H_prev`` over all steps at once. `_scan` runs its loop with a
-    detached ``W_hh`` and routes ``gi`` through this function; ``prev`` (a list) receives the
-    stacked states ``H_prev`` ``(T, B, H)`` once the loop is done. Not twice differentiable.
-    """
-
-    @staticmethod
-    def forward(ctx, gi: Tensor, weight_hh: Tensor, prev: list[Tensor]) -> Tensor:  # type: ignore[override]
-        ctx.prev = prev
-        return gi.view_as(gi)
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, dgi: Tensor) -> tuple[Tensor, Tensor | None, None]:  # type: ignore[override]
-        h_prev = ctx.prev[0]  # (T, B, H)
-        dweight = None
-        if ctx.needs_input_grad[1]:
-            flat_dgi = dgi.reshape(-1, dgi.size(-1))  # (T*B, G*H)
-            dweight = flat_dgi.t().mm(h_prev.reshape(-1, h_prev.size(-1)))  # (G*H, H)
-        return dgi, dweight, None
-
-
 def _scan(
     mode: str,
     gi: Tensor,
@@ -107,47 +80,33 @@ def _scan(
         ``(output, final_state)``: output ``(T, B, H)`` (zero at padded steps), the state after
         the last valid step.
     """
-    # RNN/LSTM: compute W_hh's gradient in one matmul after the loop (see _BatchedWeightGrad).
-    batch_weight_grad = mode != "gru" and torch.is_grad_enabled() and weight_hh.requires_grad
-    prev: list[Tensor] = []  # the state entering each step, in the order the loop visits them
-    if batch_weight_grad:
-        gi = _BatchedWeightGrad.apply(gi, weight_hh, prev)
-        weight_hh = weight_hh.detach()
-
     steps = gi.unbind(0)  # T tensors (B, G*H); unbind, not gi[t]: its backward is far cheaper
+    masks = mask.unbind(0) if mask is not None else None  # T tensors (B, 1)
     order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
     outputs: list[Tensor] = []
     if mode == "lstm":
         h, c = state
         for t in order:
-            if batch_weight_grad:
-                prev.append(h)
             h_new, c_new = lstm_step(steps[t], h, c, weight_hh, bias_hh)  # (B, H) each
-            if mask is None:
+            if masks is None:
                 h, c = h_new, c_new
             else:
-                h = torch.where(mask[t], h_new, h)
-                c = torch.where(mask[t], c_new, c)
+                h = torch.where(masks[t], h_new, h)  # padded: keep the old state
+                c = torch.where(masks[t], c_new, c)
             outputs.append(h_new)
         final: tuple[Tensor, ...] = (h, c)
     else:
         (h,) = state
         for t in order:
-            if batch_weight_grad:
-                prev.append(h)
             if mode == "gru":
                 h_new = gru_step(steps[t], h, weight_hh, bias_hh)  # (B, H)
             else:
                 h_new = rnn_step(steps[t], h, weight_hh, bias_hh, nonlinearity)  # (B, H)
-            h = h_new if mask is None else torch.where(mask[t], h_new, h)
+            h = h_new if masks is None else torch.where(masks[t], h_new, h)
             outputs.append(h_new)
         final = (h,)
     if reverse:
         outputs.reverse()
-        prev.reverse()
-    if batch_weight_grad:
-        with torch.no_grad():
-            prev[:] = [torch.stack(prev, 0)]  # (T, B, H), time order, for the backward pass
     output = torch.stack(outputs, 0)  # (T, B, H)
     if mask is not None:
         output = output.masked_fill(~mask, 0.0)
@@ -291,7 +250,7 @@ class ScratchRNN(nn.Module):
         self,
         input: Tensor,
         hx: Hidden | None = None,
-        lengths: Tensor | None = None,
+        lengths: Tensor | Sequence[int] | None = None,
     ) -> tuple[Tensor, Hidden]:
         """Run the layers over ``input``.
 
@@ -299,7 +258,8 @@ class ScratchRNN(nn.Module):
             input: ``(T, B, I)``, ``(B, T, I)`` if batch_first, or unbatched ``(T, I)``.
             hx: initial state ``(L*D, B, H)`` (``(L*D, H)`` unbatched); LSTM: ``(h_0, c_0)``.
                 Zeros if None.
-            lengths: ``(B,)`` int64 valid lengths, each in ``[1, T]``; None when not padded.
+            lengths: ``(B,)`` valid lengths, each in ``[1, T]``; None when not padded.
+                (`Recurrent` checks them; here they are taken as given.)
 
         Returns:
             ``(output, h_n)`` with nn.LSTM's shapes; output is zero at padded steps.
@@ -354,7 +314,8 @@ class ScratchRNN(nn.Module):
         mask = None
         if lengths is not None:
             steps = torch.arange(seq_len, device=x.device).unsqueeze(1)  # (T, 1)
-            mask = (steps < lengths.to(x.device).unsqueeze(0)).unsqueeze(2)  # (T, B, 1)
+            valid = torch.as_tensor(lengths, device=x.device).unsqueeze(0)  # (1, B)
+            mask = (steps < valid).unsqueeze(2)  # (T, B, 1)
 
         layer_input = x  # (T, B, I)
         finals: list[tuple[Tensor, ...]] = []

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from tasks.base import StepStats, make_optimizer, pick_device, torch_update
+from tasks.base import StepStats, make_optimizer, pick_device, seed_everything, torch_update
 from tasks.checkpoint import CheckpointError, load_checkpoint
 from tasks.config import ConfigError, TrainConfig
 from tasks.datasets import read_text, resolve
@@ -106,6 +106,7 @@ class CharLMTask:
         if len(self.val_ids) < 2:
             raise ConfigError("the text is too short to hold out a validation part")
         self._epoch_batches: tuple[int, list[Any]] | None = None
+        seed_everything(config.seed)  # the initial weights depend on the seed alone
         self.engine = _make_engine(config, self.vocab.size)
 
     def parameter_count(self) -> int:
@@ -144,7 +145,9 @@ class CharLMTask:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state["vocab"] != self.vocab.chars:
-            raise CheckpointError("the dataset's characters differ from the checkpoint's vocabulary")
+            raise CheckpointError(
+                "the dataset's characters differ from the checkpoint's vocabulary"
+            )
         self.engine.load_state_dict(state)
 
 
@@ -180,7 +183,7 @@ class _TorchEngine:
         loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
         norm = torch_update(self.model, self.optimizer, loss, self.config.clip, lr)
         self.carry = detach_state(state)
-        return StepStats(float(loss), norm, x.numel())
+        return StepStats(float(loss.detach()), norm, x.numel())
 
     def mean_loss(self, chunks: list[Any]) -> float:
         import torch
@@ -250,7 +253,9 @@ class _NumpyEngine:
     def state_dict(self) -> dict[str, Any]:
         import torch
 
-        model = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in self.rnn.state_dict().items()}
+        model = {
+            k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in self.rnn.state_dict().items()
+        }
         carry = [] if self.carry is None else [torch.from_numpy(self.carry.copy())]
         return {"model": model, "carry": carry}
 
@@ -260,7 +265,11 @@ class _NumpyEngine:
 
 
 def _make_engine(config: TrainConfig, vocab_size: int) -> _TorchEngine | _NumpyEngine:
-    return _NumpyEngine(config, vocab_size) if config.arch == "numpy-rnn" else _TorchEngine(config, vocab_size)
+    return (
+        _NumpyEngine(config, vocab_size)
+        if config.arch == "numpy-rnn"
+        else _TorchEngine(config, vocab_size)
+    )
 
 
 def create(config: TrainConfig, text: str | None = None) -> CharLMTask:
@@ -275,7 +284,9 @@ class CharGenerator:
     """Streams text from a charlm checkpoint, one character at a time, with its probability."""
 
     def __init__(self, checkpoint: str | Path | dict[str, Any]) -> None:
-        payload = checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint, "charlm")
+        payload = (
+            checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint, "charlm")
+        )
         self.config = TrainConfig.from_dict(payload["config"])
         state = payload["task_state"]
         self.vocab = CharVocab(state["vocab"])

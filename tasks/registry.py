@@ -32,6 +32,9 @@ class TaskInfo:
     """Further overrides for one architecture."""
     anchors: dict[str, float] = field(default_factory=dict)
     """Reference values of the primary metric (label -> value), drawn as lines on charts."""
+    options: tuple[str, ...] = ()
+    """Architecture options the task uses: "bidirectional", "attention" (the UI greys out the rest;
+    a character language model reads left to right and has no attention, so charlm uses none)."""
 
 
 TASKS: dict[str, TaskInfo] = {

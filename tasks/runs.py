@@ -11,6 +11,8 @@ from typing import Any
 
 SUMMARY = "summary.json"
 HISTORY = "history.jsonl"
+ELSEWHERE = "elsewhere.txt"
+"""Under the runs root: run folders made with --out outside it, one path a line."""
 
 
 def runs_root() -> Path:
@@ -98,10 +100,28 @@ def read_run(run_dir: Path) -> RunInfo | None:
     )
 
 
-def list_runs(root: Path | None = None) -> list[RunInfo]:
-    """Every readable run under the root, newest first."""
+def register_run(run_dir: Path, root: Path | None = None) -> None:
+    """Remember a run folder outside the runs root (made with --out) so `list_runs` finds it."""
     root = root or runs_root()
-    if not root.is_dir():
+    run_dir = run_dir.resolve()
+    if run_dir.parent == root.resolve() or run_dir in _elsewhere(root):
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ELSEWHERE).open("a") as handle:
+        handle.write(f"{run_dir}\n")
+
+
+def _elsewhere(root: Path) -> list[Path]:
+    try:
+        return [Path(line) for line in (root / ELSEWHERE).read_text().splitlines() if line]
+    except OSError:
         return []
-    runs = [read_run(p) for p in root.iterdir() if p.is_dir()]
+
+
+def list_runs(root: Path | None = None) -> list[RunInfo]:
+    """Every readable run under the root or registered from elsewhere, newest first."""
+    root = root or runs_root()
+    folders = [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
+    folders += [p for p in _elsewhere(root) if p.is_dir()]
+    runs = [read_run(p) for p in dict.fromkeys(folders)]
     return sorted((r for r in runs if r), key=lambda r: r.started, reverse=True)

@@ -13,14 +13,13 @@ batch when `stop` is set. Resuming from a checkpoint continues exactly as if nev
 from __future__ import annotations
 
 import math
-import random
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tasks.base import Task
+from tasks.base import Task, seed_everything
 from tasks.checkpoint import load_checkpoint, save_checkpoint
 from tasks.config import ConfigError, TrainConfig
 from tasks.events import (
@@ -33,16 +32,6 @@ from tasks.events import (
     TrainEvent,
 )
 from tasks.runs import SUMMARY, append_history, write_json
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch (all devices)."""
-    import numpy as np
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
 
 
 def learning_rate(config: TrainConfig, step: int, progress: float) -> float:

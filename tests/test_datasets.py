@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from realdata import shared_data
 
 from tasks import datasets
 from tasks.datasets import (
@@ -40,14 +41,6 @@ from tasks.datasets import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def shared_data() -> Path:
-    """The real datasets (``../shared/data`` next to the repo); skips the test when absent."""
-    root = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not root.is_dir():
-        pytest.skip(f"real data not found at {root}")
-    return root
 
 
 def sha256(data: bytes) -> str:

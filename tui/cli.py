@@ -22,6 +22,14 @@ class CliError(Exception):
     """A user-facing error: printed as one line on stderr, exit status 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: `rnn-tui: error: ...` and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"rnn-tui: error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR)
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -51,13 +59,15 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--threads", type=int)
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
-    p.add_argument("--eval-every", type=float, dest="eval_every_s", help="seconds between quick evals")
+    p.add_argument(
+        "--eval-every", type=float, dest="eval_every_s", help="seconds between quick evals"
+    )
     p.add_argument("--out", help="the run folder (default: a new one in the user data directory)")
     p.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rnn-tui",
         description="A terminal playground for recurrent neural networks. "
         "With no command, opens the app.",
@@ -107,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from tasks.registry import create_task, default_config
-    from tasks.runs import new_run_dir
+    from tasks.runs import new_run_dir, register_run
     from tasks.trainer import Trainer
 
     options = {
@@ -126,6 +136,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         run_dir = Path(args.out)
         if (run_dir / "last.pt").exists():
             raise CliError(f"{run_dir} already holds a run; use `rnn-tui resume {run_dir}`")
+        register_run(run_dir)
     else:
         run_dir = new_run_dir(config.task, config.arch, config.dataset)
     return _drive(Trainer(task, run_dir), args.json)
@@ -283,7 +294,9 @@ def cmd_data(args: argparse.Namespace) -> int:
     if info.offline:
         print(ds.fetch(info.name))
     elif local is None:
-        raise CliError(f"{info.name} is not on this machine yet; run `rnn-tui data fetch {info.name}`")
+        raise CliError(
+            f"{info.name} is not on this machine yet; run `rnn-tui data fetch {info.name}`"
+        )
     else:
         print(local.path)
     return 0

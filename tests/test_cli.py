@@ -1,0 +1,229 @@
+"""The command line: the contract in DESIGN.md, and bad input (one clear line, no traceback)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from tasks.checkpoint import load_checkpoint, save_checkpoint
+from tui.cli import main
+
+TINY = ["--hidden", "32", "--layers", "1", "--embed", "16", "--batch", "8", "--seq-len", "32"]
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code: int, err: str, *needles: str) -> None:
+    assert code != 0
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("rnn-tui: error: ") and "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+@pytest.fixture
+def trained(small_text: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A tiny finished charlm run folder."""
+    run = tmp_path / "run"
+    code, out, _ = run_cli(
+        capsys, "train", "charlm", "--dataset", str(small_text), *TINY, "--epochs", "1",
+        "--out", str(run), "--json",
+    )  # fmt: skip
+    assert code == 0, out
+    return run
+
+
+def test_train_json_events_end_with_finished(trained: Path) -> None:
+    lines = (trained / "history.jsonl").read_text().splitlines()
+    assert json.loads(lines[-1])["event"] == "finished"
+    state = load_checkpoint(trained / "last.pt", task="charlm")
+    assert state["epoch"] == 1 and state["task_state"]["vocab"]
+
+
+def test_train_json_stdout_is_one_object_per_line(
+    small_text: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_cli(
+        capsys, "train", "charlm", "--dataset", str(small_text), *TINY, "--epochs", "1",
+        "--out", str(tmp_path / "r"), "--json",
+    )  # fmt: skip
+    events = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and events[0]["event"] == "started"
+    last = events[-1]
+    assert last["event"] == "finished" and last["run_dir"] == str(tmp_path / "r")
+    assert {"val_loss", "val_bpc", "train_tokens_per_s", "wall_s"} <= set(last["metrics"])
+
+
+def test_eval_generate_runs(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "eval", str(trained / "last.pt"), "--json")
+    assert code == 0 and json.loads(out)["metrics"]["val_loss"] > 0
+    args = ["generate", str(trained / "last.pt"), "--prime", "ROMEO:", "--length", "40"]
+    code, first, _ = run_cli(capsys, *args, "--seed", "3")
+    assert code == 0 and first.startswith("ROMEO:") and len(first) == len("ROMEO:") + 41
+    assert run_cli(capsys, *args, "--seed", "3")[1] == first
+    code, greedy, _ = run_cli(capsys, *args, "--strategy", "greedy")
+    assert code == 0 and greedy == run_cli(capsys, *args, "--strategy", "greedy", "--seed", "9")[1]
+    code, out, _ = run_cli(capsys, "runs", "--json")
+    assert code == 0 and any(r["path"] == str(trained) for r in json.loads(out))
+
+
+def test_resume_continues_to_more_epochs(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "resume", str(trained), "--epochs", "2", "--json")
+    events = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and events[0]["resumed_from_step"] > 0
+    assert load_checkpoint(trained / "last.pt")["epoch"] == 2
+
+
+def test_data_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "data", "list")
+    assert code == 0 and "tiny-shakespeare" in out and "pydoc-prose" in out
+    code, out, _ = run_cli(capsys, "data", "path", "pydoc-prose")
+    assert code == 0 and Path(out.strip()).is_file()
+    code, _, err = run_cli(capsys, "data", "path", "tiny-shakespeare")
+    assert_one_line_error(code, err, "rnn-tui data fetch tiny-shakespeare")
+
+
+# -- bad input ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "needle"),
+    [
+        ("--lr", "0", "--lr must be a positive number"),
+        ("--lr", "-1e-3", "--lr must be a positive number"),
+        ("--hidden", "0", "--hidden must be a positive integer"),
+        ("--minutes", "-2", "--minutes must be a positive number"),
+        ("--minutes", "0", "--minutes must be a positive number"),
+        ("--arch", "transformer", "task charlm supports --arch lstm, gru, rnn, numpy-rnn"),
+    ],
+)
+def test_invalid_hyperparameters(
+    small_text: Path, capsys: pytest.CaptureFixture[str], option: str, value: str, needle: str
+) -> None:
+    code, _, err = run_cli(
+        capsys, "train", "charlm", "--dataset", str(small_text), f"{option}={value}"
+    )
+    assert_one_line_error(code, err, needle)
+
+
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "charlm", "--hidden", "many"])
+    assert exit_info.value.code == 2
+    assert_one_line_error(2, capsys.readouterr().err, "--hidden", "invalid int value")
+
+
+def test_unknown_dataset_lists_the_valid_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "train", "charlm", "--dataset", "shakespear")
+    assert_one_line_error(code, err, "unknown dataset 'shakespear'", "tiny-shakespeare")
+
+
+def test_bad_text_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("caf\xe9 au lait\n".encode("latin-1") * 100)
+    cases = {
+        str(tmp_path / "missing.txt"): "no such file",
+        str(empty): "empty",
+        str(latin1): "not UTF-8",
+    }
+    for path, needle in cases.items():
+        code, _, err = run_cli(capsys, "train", "charlm", "--dataset", path, "--epochs", "1")
+        assert_one_line_error(code, err, needle)
+
+
+def test_sequence_longer_than_the_data(
+    small_text: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_cli(
+        capsys, "train", "charlm", "--dataset", str(small_text), "--seq-len", "100000"
+    )
+    assert_one_line_error(code, err, "--seq-len 100000 is longer than the data")
+
+
+def test_truncated_and_foreign_checkpoints(trained: Path, tmp_path: Path, capsys) -> None:
+    data = (trained / "last.pt").read_bytes()
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(data[: len(data) // 2])
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    pickled = tmp_path / "pickled.pt"
+    torch.save({"format": "rnn-tui/1", "obj": Path("x")}, pickled)  # needs unpickling code
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    for path, needle in [
+        (truncated, "not a readable rnn-tui checkpoint"),
+        (foreign, "not an rnn-tui checkpoint"),
+        (pickled, "not a readable rnn-tui checkpoint"),
+        (text, "not a readable rnn-tui checkpoint"),
+        (tmp_path / "missing.pt", "checkpoint not found"),
+    ]:
+        for command in ("eval", "generate"):
+            code, _, err = run_cli(capsys, command, str(path))
+            assert_one_line_error(code, err, needle)
+
+
+def test_generate_on_another_tasks_checkpoint(tmp_path: Path, capsys) -> None:
+    other = save_checkpoint(tmp_path / "sentiment.pt", {"task": "sentiment", "config": {}})
+    code, _, err = run_cli(capsys, "generate", str(other))
+    assert_one_line_error(code, err, "'sentiment' checkpoint", "'charlm'")
+
+
+def test_generate_bad_prime(trained: Path, capsys) -> None:
+    code, _, err = run_cli(capsys, "generate", str(trained / "last.pt"), "--prime", "")
+    assert_one_line_error(code, err, "prime text is empty")
+    code, _, err = run_cli(capsys, "generate", str(trained / "last.pt"), "--prime", "日本")
+    assert_one_line_error(code, err, "never saw")
+    code, _, err = run_cli(capsys, "generate", str(trained / "last.pt"), "--temperature", "0")
+    assert_one_line_error(code, err, "temperature")
+
+
+def test_ctrl_c_keeps_the_checkpoint_and_resume_continues(small_text: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    command = [sys.executable, "-m", "tui.cli", "train", "charlm", "--dataset", str(small_text),
+               *TINY, "--epochs", "500", "--out", str(run), "--json"]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:  # wait for the first completed epoch checkpoint
+        if '"event": "checkpoint"' in line:
+            break
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    events = [json.loads(line) for line in out.splitlines()]
+    assert events[-1]["event"] == "finished" and events[-1]["stopped"]
+    stopped_at = load_checkpoint(run / "last.pt")["step"]
+    resumed = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "resume", str(run), "--epochs", "3", "--json"],
+        capture_output=True, text=True, timeout=120, env=os.environ,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    first = json.loads(resumed.stdout.splitlines()[0])
+    assert first["resumed_from_step"] == stopped_at
+    assert load_checkpoint(run / "last.pt")["epoch"] == 3
+
+
+def test_help_does_not_import_torch() -> None:
+    code = (
+        "import sys\nfrom tui.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('torch' in sys.modules, 'textual' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False False"

@@ -1,0 +1,205 @@
+"""The Textual app: one factory (`make_app`) shared by the console script and the tests.
+
+The app owns the screen stack. Screens ask for navigation with messages (`tui.messages`) and
+return their results with `dismiss`; the new-run flow (architecture, then configure, then train)
+is one worker that awaits each screen in turn, so "back" keeps what was chosen.
+
+Torch is never imported while the home screen draws: once the first frame is on screen a
+background thread imports it, so the first training run starts quickly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from tui.messages import (
+    NewRunRequested,
+    PlayRequested,
+    ResumeRequested,
+    RunsRequested,
+)
+from tui.screens.home import HomeScreen
+
+QUIT_WAIT_S = 5.0
+"""How long quitting waits for a training or sampling worker to save and stop."""
+
+
+class RnnTuiApp(App[None]):
+    """rnn-tui: choose a task and an architecture, train live, play, and compare runs."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "rnn-tui"
+    SUB_TITLE = "recurrent networks in the terminal"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
+        Binding("f1,question_mark", "help", "Help"),
+        Binding("f12", "export_screenshot", "Screenshot", show=False),
+    ]
+
+    def __init__(self, *, preload_torch: bool = True, start: str = "home") -> None:
+        """Build the app.
+
+        Args:
+            preload_torch: import torch in a background thread once the first frame is drawn.
+            start: the first screen: "home" or "runs".
+        """
+        super().__init__()
+        self.preload_torch = preload_torch
+        """Import torch in the background after the first frame (off in most tests)."""
+        self.start = start
+        """Which screen opens first."""
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        self.push_screen(HomeScreen())
+        if self.start == "runs":
+            self.post_message(RunsRequested())
+        if self.preload_torch:
+            self.call_after_refresh(self._preload_torch)
+
+    # -- background import ---------------------------------------------------------------------
+
+    def _preload_torch(self) -> None:
+        self.run_worker(_import_torch, thread=True, group="preload", exit_on_error=False)
+
+    # -- navigation ------------------------------------------------------------------------------
+
+    @on(NewRunRequested)
+    def _new_run(self, message: NewRunRequested) -> None:
+        self.new_run_flow(message.task)
+
+    @work(exclusive=True, group="flow")
+    async def new_run_flow(self, task: str) -> None:
+        """Architecture, then configure; back from configure returns to the architecture."""
+        from tui.screens.architecture import ArchitectureScreen
+        from tui.screens.configure import ConfigureScreen
+        from tui.screens.train import TrainScreen
+
+        choice = None
+        config = None
+        while True:
+            choice = await self.push_screen_wait(ArchitectureScreen(task, initial=choice))
+            if choice is None:
+                return
+            draft = config if config is not None and config.arch == choice.arch else None
+            configure = ConfigureScreen(task, choice, initial=draft)
+            result = await self.push_screen_wait(configure)
+            if result is not None:
+                break
+            config = configure.config  # back: keep what was typed (when it was valid)
+        await self.push_screen(TrainScreen.new(result))
+
+    @on(ResumeRequested)
+    async def _resume(self, message: ResumeRequested) -> None:
+        from tui.screens.train import TrainScreen
+
+        await self.push_screen(TrainScreen.resume(message.run_dir, epochs=message.epochs))
+
+    @on(PlayRequested)
+    async def _play(self, message: PlayRequested) -> None:
+        from tui.screens.play import play_screen_for
+
+        try:
+            screen = play_screen_for(message.checkpoint)
+        except (OSError, ValueError) as exc:
+            self.notify(str(exc).splitlines()[0], title="Cannot open this checkpoint", severity="error")
+            return
+        await self.push_screen(screen)
+
+    @on(RunsRequested)
+    async def _runs(self, message: RunsRequested) -> None:
+        from tui.screens.runs import RunsScreen
+
+        existing = [s for s in self.screen_stack if isinstance(s, RunsScreen)]
+        if existing:  # go back down to it rather than stacking a second list
+            while self.screen is not existing[-1]:
+                self.pop_screen()
+            existing[-1].reload()
+            return
+        await self.push_screen(RunsScreen())
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show the help screen for the current screen's keys."""
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_go_home(self) -> None:
+        """Back to the home screen (running work keeps going only on screens still open)."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_export_screenshot(self) -> None:
+        """Save an SVG of the screen into $RNN_TUI_SCREENSHOTS (default: the current folder)."""
+        folder = os.environ.get("RNN_TUI_SCREENSHOTS", ".")
+        path = self.save_screenshot(path=folder)
+        self.notify(f"saved {path}", title="Screenshot")
+
+    async def action_quit(self) -> None:
+        """Stop training and sampling (a checkpoint is saved), wait for them briefly, exit."""
+        for screen in self.screen_stack:
+            stop = getattr(screen, "stop_work", None)
+            if callable(stop):
+                stop()
+        busy = [w for w in self.workers if w.group in ("train", "play") and w.is_running]
+        if busy:
+            self.notify("stopping: saving a checkpoint…", timeout=QUIT_WAIT_S)
+            try:
+                await asyncio.wait_for(
+                    asyncio.gather(*(w.wait() for w in busy), return_exceptions=True),
+                    QUIT_WAIT_S,
+                )
+            except asyncio.TimeoutError:
+                pass
+        self.exit()
+
+    # -- command palette -------------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from tasks.registry import TASKS
+
+        for info in TASKS.values():
+            yield SystemCommand(
+                f"New run: {info.title}",
+                f"Set up and train a model for {info.name}",
+                lambda name=info.name: self.post_message(NewRunRequested(name)),
+            )
+        yield SystemCommand("Runs", "The saved runs: curves, compare, resume, play, delete", lambda: self.post_message(RunsRequested()))
+        yield SystemCommand("Home", "Back to the list of tasks", self.action_go_home)
+        yield SystemCommand("Help", "Keys and what each screen does", self.action_help)
+        yield SystemCommand(
+            "Save screenshot (SVG)",
+            "Into $RNN_TUI_SCREENSHOTS or the current folder",
+            self.action_export_screenshot,
+        )
+        yield from super().get_system_commands(screen)
+
+
+def _import_torch() -> None:
+    """Warm the import cache so the first run does not wait for torch."""
+    import torch  # noqa: F401
+
+
+def make_app(*, preload_torch: bool = True, start: str = "home") -> RnnTuiApp:
+    """The app, as `rnn-tui` runs it and as the tests drive it."""
+    return RnnTuiApp(preload_torch=preload_torch, start=start)
+
+
+def run_app() -> None:
+    """Run the app in the terminal (the `rnn-tui` console script with no arguments)."""
+    make_app().run()
+
+
+__all__ = ["Path", "RnnTuiApp", "make_app", "run_app"]

@@ -1,0 +1,150 @@
+"""Messages of the app: the trainer-event bridge and the navigation requests screens send up.
+
+The bridge turns each frozen `tasks.events.TrainEvent` into one Textual message (`for_event`), so
+a thread worker can iterate `Trainer.run` and hand every event to the UI with the thread-safe
+`post_message`. The class for each event kind is looked up in `BRIDGE`, not chosen by if-chains.
+
+Navigation messages bubble from a screen up to the app, which owns the screen stack: a screen
+asks ("play this checkpoint"), the app decides how to show it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+if TYPE_CHECKING:  # the events module is torch-free, but keep the import graph explicit
+    from tasks.events import TrainEvent
+
+# -- the trainer-event bridge ----------------------------------------------------------------
+
+
+@dataclass
+class TrainerMessage(Message):
+    """A training event, carried from the worker thread to the UI thread."""
+
+    event: Any
+    """The `tasks.events.TrainEvent` as the trainer yielded it."""
+
+
+@dataclass
+class RunStarted(TrainerMessage):
+    """The data is loaded and the model built (`tasks.events.Started`)."""
+
+
+@dataclass
+class StepLogged(TrainerMessage):
+    """Averaged training statistics since the previous one (`tasks.events.StepLogged`).
+
+    Never replaced in the queue: each one is a point of the loss curve.
+    """
+
+
+@dataclass
+class EvalLogged(TrainerMessage):
+    """Validation metrics at a step (`tasks.events.EvalDone`)."""
+
+
+@dataclass
+class CheckpointWritten(TrainerMessage):
+    """A checkpoint was written (`tasks.events.CheckpointSaved`)."""
+
+
+@dataclass
+class RunFinished(TrainerMessage):
+    """The run ended or was stopped (`tasks.events.Finished`)."""
+
+
+@dataclass
+class RunFailed(TrainerMessage):
+    """The loss went NaN/inf or the task failed (`tasks.events.Failed`)."""
+
+
+BRIDGE: dict[str, type[TrainerMessage]] = {
+    "started": RunStarted,
+    "step": StepLogged,
+    "eval": EvalLogged,
+    "checkpoint": CheckpointWritten,
+    "finished": RunFinished,
+    "failed": RunFailed,
+}
+"""Event kind (`TrainEvent.kind`) -> the message that carries it."""
+
+
+def for_event(event: TrainEvent) -> TrainerMessage:
+    """The message that carries `event` to the UI."""
+    return BRIDGE[event.kind](event)
+
+
+# -- status that may coalesce ------------------------------------------------------------------
+
+
+@dataclass
+class DownloadProgressed(Message):
+    """Bytes downloaded so far; a newer one replaces a queued older one."""
+
+    done: int
+    """Bytes received."""
+    total: int
+    """Bytes expected (0 when unknown)."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, DownloadProgressed)
+
+
+# -- navigation requests (a screen asks, the app decides) ----------------------------------------
+
+
+@dataclass
+class NewRunRequested(Message):
+    """Start the new-run flow (architecture, then configure, then train) for a task."""
+
+    task: str
+    """Task registry name."""
+
+
+@dataclass
+class PlayRequested(Message):
+    """Open a checkpoint in its task's Play screen."""
+
+    checkpoint: Path
+    """A `.pt` file written by the trainer."""
+
+
+@dataclass
+class ResumeRequested(Message):
+    """Continue a saved run on the Train screen."""
+
+    run_dir: Path
+    """The run folder."""
+    epochs: int | None = None
+    """Train to this many epochs in all (None: the run's own setting)."""
+
+
+@dataclass
+class RunsRequested(Message):
+    """Show the saved runs."""
+
+
+# -- the sampling bridge (Play) ------------------------------------------------------------------
+
+
+@dataclass
+class GeneratorLoaded(Message):
+    """A checkpoint was loaded for sampling."""
+
+    description: str
+    """One line about the model (architecture, sizes, vocabulary)."""
+
+
+@dataclass
+class TextSampled(Message):
+    """Characters sampled since the previous message, each with the probability it had."""
+
+    pieces: list[tuple[str, float]]
+    """(character, probability of choosing it) in order."""
+    finished: bool = False
+    """The stream ended (length reached or stopped)."""

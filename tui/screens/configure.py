@@ -1,0 +1,237 @@
+"""The configure screen: hyperparameters and dataset, validated as typed; returns a TrainConfig."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Header, Static
+from textual.worker import Worker, WorkerState
+
+from models.registry import ARCHITECTURES
+from tasks import datasets as ds
+from tasks.config import ConfigError, TrainConfig
+from tasks.registry import TASKS, default_config
+from tui.messages import DownloadProgressed
+from tui.screens.architecture import ArchChoice
+from tui.widgets.arch_card import human_count
+from tui.widgets.config_form import ChoiceRow, ConfigForm, field_docs
+from tui.widgets.dataset_picker import DatasetPicker, needs_download
+from tui.widgets.field import Field
+
+_OPTION = re.compile(r"--([a-z][a-z-]*)")
+
+
+def error_field(message: str) -> str | None:
+    """The TrainConfig field a `ConfigError` names (`--seq-len ...` -> `seq_len`), if any."""
+    match = _OPTION.search(message)
+    return match.group(1).replace("-", "_") if match else None
+
+
+class ConfigureScreen(Screen[TrainConfig | None]):
+    """The run's settings. Start stays disabled until every value is valid."""
+
+    HELP = """\
+### Configure
+
+Every value starts at the default for this task and architecture. Values are checked as you
+type: a bad one is marked in red with the reason underneath, and **Start** stays disabled
+until everything is valid. Hover a field (or focus it) to read what it does.
+
+A dataset marked *download* is fetched once, with a progress bar, when you start. If the
+download fails you can train on the built-in offline text instead.
+"""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+r", "start", "Start training", priority=True),
+    ]
+
+    def __init__(self, task: str, choice: ArchChoice, initial: TrainConfig | None = None) -> None:
+        super().__init__()
+        self.task = task
+        """Task registry name."""
+        self.choice = choice
+        """The architecture and sizes chosen on the previous screen."""
+        sizes = {
+            "layers": choice.layers,
+            "hidden": choice.hidden,
+            "embed": choice.embed,
+            "bidirectional": choice.bidirectional,
+            "attention": choice.attention,
+        }
+        base = initial or default_config(task, choice.arch)
+        self.base = dataclasses.replace(base, arch=choice.arch, **sizes)
+        """The defaults the form starts from (with the chosen sizes)."""
+        self.config: TrainConfig | None = self.base
+        """The valid config for what is typed now (None while something is invalid)."""
+
+    def compose(self) -> ComposeResult:
+        arch = ARCHITECTURES[self.choice.arch]
+        yield Header()
+        with VerticalScroll(id="configure-body"):
+            yield Static(self._summary(), id="configure-summary", classes="panel")
+            with Horizontal(id="dataset-box", classes="panel"):
+                yield DatasetPicker(self.task, self.base.dataset, id="dataset-picker")
+            with Horizontal(id="form-box", classes="panel"):
+                yield ConfigForm(self.base, backends=arch.backends, id="config-form")
+        yield Static("", id="field-help", classes="hint")
+        with Horizontal(id="configure-actions"):
+            yield Static("", id="configure-error", classes="error")
+            yield Button("Start training ▶", id="start", variant="success")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        info = TASKS[self.task]
+        arch = ARCHITECTURES[self.choice.arch]
+        self.sub_title = f"{info.title} · {arch.title} · hyperparameters"
+        self.query_one("#configure-summary").border_title = "Model"
+        self.query_one("#dataset-box").border_title = "Data"
+        self.query_one("#form-box").border_title = "Training"
+        self.validate_form()
+
+    def _summary(self) -> Text:
+        """`LSTM · 2 layers × 512 hidden · embedding 64 · 3.2 M core parameters`."""
+        c = self.choice
+        arch = ARCHITECTURES[c.arch]
+        layers = "1 layer" if c.layers == 1 else f"{c.layers} layers"
+        text = Text.assemble(
+            (arch.title, "bold"), f" · {layers} × {c.hidden} hidden · embedding {c.embed}"
+        )
+        if c.bidirectional:
+            text.append(" · bidirectional")
+        if c.attention:
+            text.append(" · attention")
+        count = arch.parameter_count(c.embed, c.hidden, c.layers, c.bidirectional)
+        text.append(f" · {human_count(count)} core parameters", style="cyan")
+        text.append("   escape to change", style="dim")
+        return text
+
+    # -- validation --------------------------------------------------------------------------
+
+    def validate_form(self) -> TrainConfig | None:
+        """Check everything typed; show errors inline; enable Start only when all is valid."""
+        form = self.query_one(ConfigForm)
+        picker = self.query_one(DatasetPicker)
+        values, errors = form.values()
+        general = ""
+        config: TrainConfig | None = None
+        dataset_error = picker.error()
+        if not errors:
+            errors, general, config = self._check(values, picker.value)
+        form.show_errors(errors)
+        if dataset_error:
+            general = f"dataset: {dataset_error}"
+            config = None
+        if errors and not general:
+            count = len(errors)
+            general = "1 value needs fixing" if count == 1 else f"{count} values need fixing"
+        self.query_one("#configure-error", Static).update(general)
+        self.query_one("#start", Button).disabled = config is None or picker.downloading
+        self.config = config
+        return config
+
+    def _check(
+        self, values: dict[str, Any], dataset: str
+    ) -> tuple[dict[str, str], str, TrainConfig | None]:
+        """(errors by field, a general error, the config) for parsed values."""
+        errors: dict[str, str] = {}
+        if values.get("epochs") is None and values.get("minutes") is None:
+            errors["epochs"] = "give epochs or minutes (or both)"
+            errors["minutes"] = "give epochs or minutes (or both)"
+        if values.get("eval_every_s") is not None and values["eval_every_s"] <= 0:
+            errors["eval_every_s"] = "must be more than 0"
+        if errors:
+            return errors, "", None
+        try:
+            config = dataclasses.replace(self.base, dataset=dataset, **values).validate()
+        except (ConfigError, TypeError) as exc:
+            message = str(exc).strip()
+            name = error_field(message)
+            if name is not None and name in values:
+                return {name: message}, "", None
+            return {}, message, None
+        return {}, "", config
+
+    @on(ConfigForm.Changed)
+    @on(DatasetPicker.Changed)
+    def _changed(self) -> None:
+        self.validate_form()
+
+    @on(events.DescendantFocus)
+    def _show_field_help(self, event: events.DescendantFocus) -> None:
+        """Under the form: what the focused setting does (its TrainConfig docstring)."""
+        node: Widget | None = event.widget
+        while node is not None and not isinstance(node, (Field, ChoiceRow)):
+            parent = node.parent
+            node = parent if isinstance(parent, Widget) else None
+        help_line = self.query_one("#field-help", Static)
+        if node is None:
+            help_line.update("")
+            return
+        name = node.name or ""
+        help_line.update(Text.assemble((f"{name}: ", "bold"), field_docs().get(name, "")))
+
+    # -- start -------------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#start")
+    def _start_pressed(self) -> None:
+        self.action_start()
+
+    def action_start(self) -> None:
+        """Download the dataset if needed, then return the config."""
+        config = self.validate_form()
+        picker = self.query_one(DatasetPicker)
+        if config is None or picker.downloading:
+            return
+        if needs_download(config.dataset):
+            picker.failure = ""
+            picker.downloading = True
+            self.query_one("#start", Button).disabled = True
+            self.download(config.dataset)
+            return
+        self.dismiss(config)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="download")
+    def download(self, name: str) -> str:
+        """Fetch a dataset into the cache, posting progress; returns the path."""
+
+        def progress(done: int, total: int) -> None:
+            self.post_message(DownloadProgressed(done, total))
+
+        return str(ds.fetch(name, progress=progress))
+
+    def on_download_progressed(self, message: DownloadProgressed) -> None:
+        self.query_one(DatasetPicker).progress(message.done, message.total)
+
+    @on(Worker.StateChanged)
+    def _download_done(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "download":
+            return
+        picker = self.query_one(DatasetPicker)
+        if event.state == WorkerState.SUCCESS:
+            picker.downloading = False
+            if self.config is not None:
+                self.dismiss(self.config)
+        elif event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            picker.downloading = False
+            error = event.worker.error
+            reason = getattr(error, "reason", None) or str(error or "cancelled")
+            picker.failure = reason.strip().splitlines()[0] if reason.strip() else "unknown error"
+            self.validate_form()
+
+    @on(DatasetPicker.OfflineChosen)
+    def _offline_chosen(self) -> None:
+        self.validate_form()
+
+    def action_back(self) -> None:
+        """Back to the architecture (what is typed here is kept)."""
+        self.dismiss(None)

@@ -1,0 +1,463 @@
+"""The train screen: a thread worker iterates the trainer's events; widgets redraw from them.
+
+The worker is thin: it builds the trainer (loading data and torch off the UI thread), hands it
+this screen's pause, save and stop events, and posts one message per training event
+(`tui.messages.for_event`). Everything visible is set by the message handlers below.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, RichLog, Sparkline, Static
+from textual.worker import Worker, WorkerState
+
+from tasks.config import TrainConfig
+from tasks.registry import TASKS
+from tui import messages
+from tui.messages import PlayRequested, RunsRequested
+from tui.screens.confirm import ConfirmScreen
+from tui.widgets.loss_chart import LossChart
+from tui.widgets.run_stats import RunStats, fmt_metric
+from tui.widgets.train_progress import TrainProgress
+
+GRAD_NORM_POINTS = 80
+"""How many recent gradient norms the sparkline shows."""
+
+RUNNING = ("loading", "training", "paused", "stopping")
+"""States in which the worker is alive."""
+
+
+def anchors_for(task: str, dataset: str) -> dict[str, float]:
+    """The task's reference values, when the run uses the data they were measured on."""
+    info = TASKS.get(task)
+    if info is None or dataset != info.default_dataset:
+        return {}
+    return dict(info.anchors)
+
+
+def loss_key(metrics: dict[str, float]) -> str | None:
+    """The validation loss among a task's metrics (`val_loss`), if it reports one."""
+    return next((k for k in metrics if k.endswith("loss")), None)
+
+
+class TrainScreen(Screen[None]):
+    """Live curves, progress and numbers of one training run, with pause, save and stop."""
+
+    HELP = """\
+### Train
+
+The chart shows the training loss (averaged between updates) and the validation loss over
+steps; dim horizontal lines are reference results on the same data, where known. The right
+panel has the numbers; the sparkline is the gradient norm before clipping.
+
+**space** pauses and resumes, **s** saves a checkpoint now, **x** stops (a checkpoint is
+saved, and the run can be resumed from Runs). When a checkpoint exists, **g** opens it in Play.
+If the loss becomes NaN the run stops and the last good checkpoint is kept.
+"""
+
+    BINDINGS = [
+        Binding("space", "toggle_pause", "Pause/resume"),
+        Binding("s", "save", "Save now"),
+        Binding("x", "stop", "Stop"),
+        Binding("g", "play", "Play"),
+        Binding("r", "runs", "Runs"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    state: reactive[str] = reactive("loading")
+    """loading, training, paused, stopping, finished, stopped or failed."""
+
+    def __init__(
+        self,
+        build: Callable[[], Any] | None,
+        *,
+        task: str,
+        dataset: str,
+        heading: str = "",
+        epochs: int | None = None,
+        history: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        """A screen for one run.
+
+        Args:
+            build: makes the `Trainer` (called in the worker thread); None shows events posted
+                by hand (tests feed fake events this way).
+            task: task registry name.
+            dataset: the dataset name or path (reference lines are drawn for the default one).
+            heading: the sub-title.
+            epochs: epochs in all, when known up front.
+            history: earlier event records of a resumed run, drawn before new ones arrive.
+        """
+        super().__init__()
+        self.build = build
+        """Makes the trainer, in the worker thread."""
+        self.task = task
+        """Task registry name."""
+        self.dataset = dataset
+        """Dataset name or path."""
+        self.heading = heading
+        """Sub-title of the screen."""
+        self.epochs = epochs
+        """Epochs in all (None until the run says, or for a time budget)."""
+        self.history = list(history)
+        """Earlier records of a resumed run."""
+        self.stop_event = threading.Event()
+        """Set to stop the trainer after the current batch (it saves a checkpoint)."""
+        self.pause_event = threading.Event()
+        """Set while paused (the trainer's `pause`)."""
+        self.save_event = threading.Event()
+        """Set to save a checkpoint after the current batch (the trainer's `save_requested`)."""
+        self.checkpoint: Path | None = None
+        """The run's latest `last.pt` (or `best.pt`), once one was written."""
+        self.run_dir: Path | None = None
+        """The run folder, once the run started."""
+        self.leave_when_stopped = False
+        """Close the screen once the worker has stopped (escape while training)."""
+        self.grad_norms: list[float] = []
+        """Recent gradient norms (for the sparkline)."""
+        self.failure = ""
+        """Why the run failed (shown in the banner)."""
+
+    # -- factories ---------------------------------------------------------------------------
+
+    @classmethod
+    def new(cls, config: TrainConfig) -> TrainScreen:
+        """A fresh run of `config` in a new run folder."""
+
+        def build() -> Any:
+            from tasks.registry import create_task
+            from tasks.runs import new_run_dir
+            from tasks.trainer import Trainer
+
+            task = create_task(config)
+            return Trainer(task, new_run_dir(config.task, config.arch, config.dataset))
+
+        info = TASKS[config.task]
+        return cls(
+            build,
+            task=config.task,
+            dataset=config.dataset,
+            heading=f"{info.title} · {config.arch} · {Path(config.dataset).name}",
+            epochs=config.epochs,
+        )
+
+    @classmethod
+    def resume(cls, run_dir: str | Path, epochs: int | None = None) -> TrainScreen:
+        """Continue a saved run, with its earlier curves drawn first."""
+        from tasks.runs import read_history, read_run
+
+        run_dir = Path(run_dir)
+        info = read_run(run_dir)
+
+        def build() -> Any:
+            from tasks.trainer import Trainer
+
+            return Trainer.resume(run_dir, epochs=epochs)
+
+        task = info.task if info else "charlm"
+        dataset = info.dataset if info else ""
+        return cls(
+            build,
+            task=task,
+            dataset=dataset,
+            heading=f"resuming {run_dir.name}",
+            epochs=epochs,
+            history=read_history(run_dir),
+        )
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="train-main"):
+            with Vertical(id="chart-box", classes="panel"):
+                yield LossChart(id="loss-chart")
+                yield LossChart(id="metric-chart", ylabel="")
+            with VerticalScroll(id="stats-box", classes="panel"):
+                yield RunStats(id="run-stats")
+                yield Label("gradient norm", classes="hint", id="grad-label")
+                yield Sparkline([], id="grad-norms")
+        yield TrainProgress(id="train-progress")
+        yield Static("", id="train-banner")
+        yield RichLog(id="train-log", classes="panel", max_lines=500, markup=False, wrap=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        info = TASKS.get(self.task)
+        self.sub_title = self.heading
+        self.query_one("#chart-box").border_title = "Loss"
+        self.query_one("#stats-box").border_title = "Run"
+        self.query_one("#train-log").border_title = "Events"
+        stats = self.query_one(RunStats)
+        stats.epochs = self.epochs
+        anchors = anchors_for(self.task, self.dataset)
+        loss_chart = self.query_one("#loss-chart", LossChart)
+        metric_chart = self.query_one("#metric-chart", LossChart)
+        if info is not None:
+            stats.primary_metric = info.primary_metric
+            if info.primary_metric.endswith("loss"):
+                loss_chart.set_anchors(anchors)
+                metric_chart.display = False
+            else:
+                metric_chart.ylabel = info.primary_metric
+                metric_chart.set_anchors(anchors)
+        else:
+            metric_chart.display = False
+        self._replay(self.history)
+        self._show_banner()
+        if self.build is not None:
+            self.train()
+        self.refresh_bindings()
+
+    def _replay(self, records: list[dict[str, Any]]) -> None:
+        """Draw a resumed run's earlier steps and evaluations."""
+        chart = self.query_one("#loss-chart", LossChart)
+        for record in records:
+            if record.get("event") == "step":
+                chart.add_point("train", record["step"], record["loss"])
+            elif record.get("event") == "eval":
+                self._add_eval(record["step"], record.get("metrics", {}))
+        if records:
+            self.log_line(f"resumed: {len(records)} earlier records drawn", "dim")
+
+    # -- the worker --------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="train")
+    def train(self) -> None:
+        """Build the trainer and post each of its events as a message."""
+        assert self.build is not None
+        trainer = self.build()
+        trainer.pause = self.pause_event
+        trainer.save_requested = self.save_event
+        for event in trainer.run(self.stop_event):
+            self.post_message(messages.for_event(event))
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "train":
+            return
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            text = str(error).strip().splitlines()[0] if error and str(error).strip() else ""
+            self.failure = text or type(error).__name__
+            self.state = "failed"
+            self.log_line(f"error: {self.failure}", "red")
+        elif event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
+            if self.state in RUNNING:
+                self.state = "stopped"
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            if self.leave_when_stopped and self.is_current:
+                self.dismiss()
+
+    def stop_work(self) -> None:
+        """Ask the trainer to stop after this batch (it saves a checkpoint). Safe to repeat."""
+        self.stop_event.set()
+        self.pause_event.clear()
+        if self.state in ("training", "paused", "loading"):
+            self.state = "stopping"
+
+    def on_unmount(self) -> None:
+        self.stop_event.set()
+        self.pause_event.clear()
+
+    # -- messages from the worker --------------------------------------------------------------
+
+    def on_run_started(self, message: messages.RunStarted) -> None:
+        event = message.event
+        self.run_dir = Path(event.run_dir)
+        epochs = event.config.get("epochs")
+        self.epochs = epochs
+        stats = self.query_one(RunStats)
+        stats.epochs = epochs
+        stats.started = event
+        if self.state == "loading":
+            self.state = "paused" if self.pause_event.is_set() else "training"
+        if event.dataset_note:
+            self.log_line(event.dataset_note, "yellow" if "offline" in event.dataset_note else "")
+        what = "resumed at step" if event.resumed_from_step else "started"
+        step = f" {event.resumed_from_step:,}" if event.resumed_from_step else ""
+        self.log_line(
+            f"{what}{step}: {event.parameters:,} parameters, {event.steps_per_epoch:,} steps per "
+            f"epoch · {event.run_dir}"
+        )
+
+    def on_step_logged(self, message: messages.StepLogged) -> None:
+        event = message.event
+        self.query_one("#loss-chart", LossChart).add_point("train", event.step, event.loss)
+        self.query_one(RunStats).step = event
+        progress = self.query_one(TrainProgress)
+        progress.progress = event.progress
+        progress.eta_s = event.eta_s
+        self.grad_norms.append(event.grad_norm)
+        del self.grad_norms[:-GRAD_NORM_POINTS]
+        self.query_one("#grad-norms", Sparkline).data = list(self.grad_norms)
+
+    def on_eval_logged(self, message: messages.EvalLogged) -> None:
+        event = message.event
+        self._add_eval(event.step, event.metrics)
+        label = "eval" if event.full else "quick eval"
+        text = " · ".join(f"{k} {fmt_metric(v)}" for k, v in event.metrics.items())
+        self.log_line(f"{label} at step {event.step:,}: {text}", "" if event.full else "dim")
+
+    def _add_eval(self, step: int, metrics: dict[str, float]) -> None:
+        stats = self.query_one(RunStats)
+        stats.metrics = dict(metrics)
+        key = loss_key(metrics)
+        if key is not None:
+            self.query_one("#loss-chart", LossChart).add_point("val", step, metrics[key])
+        info = TASKS.get(self.task)
+        if info is None:
+            return
+        value = metrics.get(info.primary_metric)
+        if value is None:
+            return
+        if not info.primary_metric.endswith("loss"):
+            self.query_one("#metric-chart", LossChart).add_point(info.primary_metric, step, value)
+        best = stats.best
+        if best is None or (value < best if info.lower_is_better else value > best):
+            stats.best = value
+
+    def on_checkpoint_written(self, message: messages.CheckpointWritten) -> None:
+        event = message.event
+        path = Path(event.path)
+        if path.name == "last.pt" or self.checkpoint is None:
+            self.checkpoint = path
+        if event.reason != "best":
+            self.log_line(f"checkpoint ({event.reason}) at step {event.step:,}: {path}", "green")
+            if event.reason == "manual":
+                self.notify(f"saved {path.name} at step {event.step:,}", title="Checkpoint")
+        self.refresh_bindings()
+
+    def on_run_finished(self, message: messages.RunFinished) -> None:
+        event = message.event
+        self.checkpoint = Path(event.checkpoint)
+        self.query_one(RunStats).metrics = {
+            k: v for k, v in event.metrics.items() if k not in ("wall_s", "train_tokens_per_s")
+        }
+        self.query_one(TrainProgress).eta_s = 0 if not event.stopped else None
+        if not event.stopped:
+            self.query_one(TrainProgress).progress = 1.0
+        self.state = "stopped" if event.stopped else "finished"
+        text = " · ".join(f"{k} {fmt_metric(v)}" for k, v in event.metrics.items())
+        self.log_line(("stopped: " if event.stopped else "finished: ") + text, "bold")
+        self.refresh_bindings()
+
+    def on_run_failed(self, message: messages.RunFailed) -> None:
+        event = message.event
+        self.failure = event.reason
+        self.checkpoint = Path(event.checkpoint) if event.checkpoint else None
+        self.state = "failed"
+        self.log_line(f"failed: {event.reason}", "red")
+        self.refresh_bindings()
+
+    # -- display -----------------------------------------------------------------------------
+
+    def log_line(self, text: str, style: str = "") -> None:
+        """Add a line to the event log."""
+        self.query_one("#train-log", RichLog).write(Text(text, style=style))
+
+    def watch_state(self, state: str) -> None:
+        if not self.is_mounted:
+            return
+        self.query_one(TrainProgress).state = state
+        self._show_banner()
+        self.refresh_bindings()
+
+    def _show_banner(self) -> None:
+        banner = self.query_one("#train-banner", Static)
+        state = self.state
+        banner.set_classes(f"-{state}")
+        if state == "loading":
+            text = Text("Loading the data and building the model…", style="dim")
+        elif state == "paused":
+            text = Text("Paused. Press space to continue.", style="yellow")
+        elif state == "stopping":
+            text = Text("Stopping after this batch and saving a checkpoint…", style="yellow")
+        elif state == "failed":
+            text = Text.assemble(("Training failed: ", "bold red"), (self.failure, "red"))
+            if self.checkpoint is not None:
+                text.append(f"\nThe last good checkpoint is kept: {self.checkpoint}", "default")
+            elif self.run_dir is not None:
+                text.append("\nNo checkpoint had been saved yet.", "default")
+        elif state in ("finished", "stopped"):
+            word = "Finished" if state == "finished" else "Stopped"
+            text = Text.assemble((f"{word}. ", "bold green"))
+            if self.checkpoint is not None:
+                text.append("g: play with the model · r: all runs · escape: home", "default")
+        else:
+            text = Text("space pause · s save · x stop", style="dim")
+        banner.update(text)
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("toggle_pause", "save", "stop"):
+            return self.state in ("training", "paused")
+        if action == "play":
+            return self.checkpoint is not None and self.checkpoint.exists()
+        return True
+
+    def action_toggle_pause(self) -> None:
+        """Pause between batches, or continue."""
+        if self.state == "training":
+            self.pause_event.set()
+            self.state = "paused"
+            self.log_line("paused", "yellow")
+        elif self.state == "paused":
+            self.pause_event.clear()
+            self.state = "training"
+            self.log_line("resumed", "yellow")
+
+    def action_save(self) -> None:
+        """Write a checkpoint after the current batch."""
+        if self.state in ("training", "paused"):
+            self.save_event.set()
+            if self.state == "paused":
+                self.notify("the checkpoint is written when training continues", title="Save")
+
+    def action_stop(self) -> None:
+        """Stop after this batch; a checkpoint is saved."""
+        if self.state in ("training", "paused", "loading"):
+            self.stop_work()
+
+    def action_play(self) -> None:
+        """Open the latest checkpoint in Play."""
+        if self.checkpoint is not None:
+            self.post_message(PlayRequested(self.checkpoint))
+
+    def action_runs(self) -> None:
+        """Show the saved runs."""
+        self.post_message(RunsRequested())
+
+    def action_back(self) -> None:
+        """Leave; while training, ask first (stopping saves a checkpoint)."""
+        if self.state not in RUNNING:
+            self.dismiss()
+            return
+
+        def answered(stop: bool | None) -> None:
+            if stop:
+                self.leave_when_stopped = True
+                self.stop_work()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Stop training?",
+                "Leaving stops the run after this batch and saves a checkpoint; "
+                "you can resume it from Runs.",
+                yes="Stop and leave",
+                no="Keep training",
+            ),
+            answered,
+        )

@@ -1,0 +1,1 @@
+"""Reusable widgets: each composes Textual primitives and redraws from its attributes."""

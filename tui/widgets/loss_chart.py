@@ -1,0 +1,154 @@
+"""`LossChart`: curves over training steps with reference lines, redrawn at a bounded rate.
+
+A redraw rebuilds the whole plotext figure (about 20 ms of Python on the UI thread), so points
+are only collected when they arrive and the figure is rebuilt at most every `REDRAW_S`, and
+long histories are averaged down to about two points per column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual_plotext import PlotextPlot
+
+REDRAW_S = 0.25
+"""At most one redraw per this many seconds."""
+
+COLORS = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "white")
+"""Series colours, in the order series are added."""
+
+ANCHOR_COLOR = "gray"
+"""Reference lines are drawn dim."""
+
+
+def downsample(xs: Sequence[float], ys: Sequence[float], limit: int) -> tuple[list, list]:
+    """At most `limit` points: consecutive buckets averaged (the last point is kept as is)."""
+    n = len(xs)
+    if n <= limit or limit < 2:
+        return list(xs), list(ys)
+    out_x: list[float] = []
+    out_y: list[float] = []
+    buckets = limit - 1
+    for b in range(buckets):
+        lo, hi = b * (n - 1) // buckets, (b + 1) * (n - 1) // buckets
+        if hi <= lo:
+            continue
+        out_x.append(sum(xs[lo:hi]) / (hi - lo))
+        out_y.append(sum(ys[lo:hi]) / (hi - lo))
+    out_x.append(xs[-1])
+    out_y.append(ys[-1])
+    return out_x, out_y
+
+
+class LossChart(PlotextPlot):
+    """Named series of (step, value) points and labelled horizontal reference lines."""
+
+    DEFAULT_CSS = """
+    LossChart { height: 1fr; min-height: 8; }
+    """
+
+    def __init__(
+        self,
+        *,
+        title: str = "",
+        ylabel: str = "loss",
+        xlabel: str = "step",
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.title = title
+        """Shown above the plot."""
+        self.ylabel = ylabel
+        """The y axis."""
+        self.xlabel = xlabel
+        """The x axis."""
+        self.series: dict[str, tuple[list[float], list[float]]] = {}
+        """Series name -> (steps, values), in insertion order."""
+        self.markers: dict[str, str] = {}
+        """Series name -> plotext marker (default: braille lines)."""
+        self.anchors: dict[str, float] = {}
+        """Reference label -> value, drawn as dim horizontal lines."""
+        self.empty_message = "waiting for the first steps…"
+        """Said in the plot area while there is nothing to draw."""
+        self._dirty = True
+        self.redraws = 0
+        """How many times the figure was rebuilt (tests check the rate)."""
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_interval(REDRAW_S, self._redraw_if_dirty)
+        self.replot()
+
+    # -- data (cheap: no drawing here) -------------------------------------------------------
+
+    def add_point(self, name: str, x: float, y: float, marker: str | None = None) -> None:
+        """Append one point to a series (created on first use)."""
+        xs, ys = self.series.setdefault(name, ([], []))
+        xs.append(float(x))
+        ys.append(float(y))
+        if marker:
+            self.markers[name] = marker
+        self._dirty = True
+
+    def set_series(
+        self, name: str, xs: Sequence[float], ys: Sequence[float], marker: str | None = None
+    ) -> None:
+        """Replace a series."""
+        self.series[name] = (list(map(float, xs)), list(map(float, ys)))
+        if marker:
+            self.markers[name] = marker
+        self._dirty = True
+
+    def set_anchors(self, anchors: dict[str, float]) -> None:
+        """Replace the reference lines."""
+        self.anchors = dict(anchors)
+        self._dirty = True
+
+    def clear(self) -> None:
+        """Remove every series (the reference lines stay)."""
+        self.series.clear()
+        self.markers.clear()
+        self._dirty = True
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def _redraw_if_dirty(self) -> None:
+        if self._dirty:
+            self.replot()
+
+    def replot(self) -> None:
+        """Rebuild the figure now (normally left to the timer)."""
+        self._dirty = False
+        self.redraws += 1
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(self.title)
+        plt.xlabel(self.xlabel)
+        plt.ylabel(self.ylabel)
+        limit = max(2 * max(self.size.width, 40), 40)
+        lo = hi = None
+        for i, (name, (xs, ys)) in enumerate(self.series.items()):
+            if not xs:
+                continue
+            px, py = downsample(xs, ys, limit)
+            color = COLORS[i % len(COLORS)]
+            marker = self.markers.get(name, "braille")
+            if len(px) == 1:
+                plt.scatter(px, py, label=name, color=color, marker="dot")
+            else:
+                plt.plot(px, py, label=name, color=color, marker=marker)
+            lo = min(px[0], lo) if lo is not None else px[0]
+            hi = max(px[-1], hi) if hi is not None else px[-1]
+        if lo is None or hi is None:
+            plt.text(self.empty_message, x=0.5, y=0.5, alignment="center", color="gray")
+            plt.xlim(0, 1)
+            plt.ylim(0, 1)
+            self.refresh()
+            return
+        if hi == lo:
+            hi = lo + 1
+        for label, value in self.anchors.items():
+            plt.plot([lo, hi], [value, value], label=f"{label} {value:g}", color=ANCHOR_COLOR,
+                     marker="-")  # fmt: skip
+        self.refresh()

@@ -1,0 +1,86 @@
+"""`RunStats`: the numbers of a training run (step, epoch, speed, learning rate, losses)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """`1h 02m`, `3m 07s`, `12s`; `–` when unknown."""
+    if seconds is None:
+        return "–"
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def fmt_metric(value: Any) -> str:
+    """Four significant digits for floats."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+class RunStats(Widget):
+    """A two-column table redrawn from the latest events (set by the screen)."""
+
+    DEFAULT_CSS = """
+    RunStats { height: auto; }
+    """
+
+    started: reactive[Any] = reactive(None, always_update=True)
+    """The run's `Started` event (None while loading)."""
+    step: reactive[Any] = reactive(None, always_update=True)
+    """The latest `StepLogged` event."""
+    metrics: reactive[dict[str, float]] = reactive(dict, always_update=True)
+    """The latest validation metrics."""
+    best: reactive[float | None] = reactive(None)
+    """The best value of the primary metric so far."""
+    primary_metric: reactive[str] = reactive("")
+    """The task's metric (e.g. val_loss)."""
+    epochs: reactive[int | None] = reactive(None)
+    """Epochs in all (None for a time budget)."""
+
+    def render(self) -> RenderableType:
+        table = Table.grid(padding=(0, 1))
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column(no_wrap=True)
+        s, st = self.step, self.started
+        if st is not None:
+            table.add_row("parameters", f"{st.parameters:,}")
+        if s is not None:
+            total = st.total_steps if st is not None else None
+            table.add_row("step", f"{s.step:,}" + (f" / {total:,}" if total else ""))
+            epoch = s.epoch + 1 if s.progress < 1 else s.epoch
+            if self.epochs:
+                epoch = min(epoch, self.epochs)
+            table.add_row("epoch", f"{epoch}" + (f" / {self.epochs}" if self.epochs else ""))
+            table.add_row("train loss", Text(f"{s.loss:.4f}", style="bold cyan"))
+        else:
+            table.add_row("step", "–")
+        if self.primary_metric:
+            value = self.metrics.get(self.primary_metric)
+            table.add_row(
+                self.primary_metric.replace("_", " "),
+                Text("–" if value is None else fmt_metric(value), style="bold #ffa62b"),
+            )
+            if self.best is not None:
+                table.add_row("best", Text(fmt_metric(self.best), style="green"))
+        for key, value in self.metrics.items():
+            if key != self.primary_metric:
+                table.add_row(key.replace("_", " "), fmt_metric(value))
+        if s is not None:
+            table.add_row("tokens/s", f"{s.tokens_per_s:,.0f}")
+            table.add_row("learning rate", f"{s.lr:.2e}")
+            table.add_row("grad norm", f"{s.grad_norm:.3f}")
+            table.add_row("elapsed", fmt_duration(s.elapsed_s))
+        return table

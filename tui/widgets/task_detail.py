@@ -1,0 +1,70 @@
+"""`TaskDetail`: what a task is, its datasets, the architectures that can learn it, and anchors."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from models.registry import ARCHITECTURES
+from tasks import datasets as ds
+from tasks.registry import TASKS
+from tui.widgets.task_list import status_style
+
+
+def metric_phrase(task: str) -> str:
+    """`val_loss (lower is better)`."""
+    info = TASKS[task]
+    better = "lower" if info.lower_is_better else "higher"
+    return f"{info.primary_metric} ({better} is better)"
+
+
+class TaskDetail(Widget):
+    """The highlighted task, in full. Redraws when `task` changes."""
+
+    DEFAULT_CSS = """
+    TaskDetail { height: auto; }
+    """
+
+    task: reactive[str | None] = reactive(None)
+    """Task registry name to describe (None: nothing yet)."""
+
+    def render(self) -> RenderableType:
+        if self.task is None or self.task not in TASKS:
+            return Text("Choose a task on the left.", style="dim")
+        info = TASKS[self.task]
+        parts: list[RenderableType] = []
+        title = Text(info.title, style="bold")
+        parts.append(title)
+        parts.append(Text(info.summary, style="italic"))
+        parts.append(Text.assemble(("\nmetric  ", "dim"), metric_phrase(self.task)))
+
+        parts.append(Text("\nDatasets", style="bold"))
+        datasets = Table.grid(padding=(0, 2))
+        for info_ds in ds.datasets_for(self.task):
+            state = ds.status(info_ds)
+            default = " (default)" if info_ds.name == info.default_dataset else ""
+            datasets.add_row(
+                Text(info_ds.name + default),
+                Text(state, style=status_style(state)),
+                Text(info_ds.title, style="dim"),
+            )
+        parts.append(datasets)
+
+        parts.append(Text("\nArchitectures", style="bold"))
+        archs = Table.grid(padding=(0, 2))
+        for name in info.archs:
+            arch = ARCHITECTURES.get(name)
+            if arch is not None:
+                archs.add_row(Text(arch.title), Text(arch.summary, style="dim"))
+        parts.append(archs)
+
+        if info.anchors:
+            parts.append(Text(f"\nReference {info.primary_metric} on the default data", style="bold"))
+            anchors = Table.grid(padding=(0, 2))
+            for label, value in info.anchors.items():
+                anchors.add_row(Text(label), Text(f"{value:g}", style="cyan"))
+            parts.append(anchors)
+        return Group(*parts)
