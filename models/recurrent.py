@@ -281,7 +281,7 @@ class ScratchRNN(nn.Module):
         num_directions = 2 if self.bidirectional else 1
         expected = (self.num_layers * num_directions, batch, self.hidden_size)
 
-        # Initial states as a list (one per layer and direction) of tuples ((h,) or (h, c)).
+        # Initial states h0 (and c0), each (L*D, B, H); row layer*D + direction starts that scan.
         if hx is None:
             zeros = torch.zeros(expected, dtype=x.dtype, device=x.device)  # (L*D, B, H)
             h0 = c0 = zeros
@@ -301,7 +301,8 @@ class ScratchRNN(nn.Module):
             self._check_hidden(h0, expected, "hidden[0]")
             self._check_hidden(c0, expected, "hidden[1]")
         else:
-            assert isinstance(hx, Tensor)
+            if not isinstance(hx, Tensor):
+                raise RuntimeError(f"{name}: hx must be a tensor (h_0)")
             want = 3 if is_batched else 2
             if hx.dim() != want:
                 kind = "batched 3-D" if is_batched else "unbatched 2-D"

@@ -17,7 +17,20 @@ CELLS = {
     "lstm": (LSTMCell, nn.LSTMCell, {}),
     "gru": (GRUCell, nn.GRUCell, {}),
 }
-TOLERANCE = {torch.float64: {"atol": 1e-6, "rtol": 0.0}, torch.float32: {"atol": 1e-5, "rtol": 1e-5}}
+TOLERANCE = {
+    torch.float64: {"atol": 1e-6, "rtol": 0.0},
+    torch.float32: {"atol": 1e-5, "rtol": 1e-5},
+}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """These tensors are tiny: threads gain nothing, and on a busy 2-core machine every
+    handoff between OpenMP threads can cost a scheduler time slice (100x slower tests)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def make_pair(name: str, bias: bool = True, dtype: torch.dtype = torch.float64):
@@ -57,7 +70,9 @@ def test_cell_matches_torch(name, bias, batched, with_hx, dtype):
         if hx_ is not None and name != "lstm":
             hx_ = hx_[0]
         out = as_tuple(cell(x_, hx_))
-        loss = sum((o * torch.linspace(-1, 1, o.numel(), dtype=dtype).view_as(o)).sum() for o in out)
+        loss = sum(
+            (o * torch.linspace(-1, 1, o.numel(), dtype=dtype).view_as(o)).sum() for o in out
+        )
         loss.backward()
         grads = [x_.grad] + [p.grad for p in cell.parameters()]
         if hx_ is not None:

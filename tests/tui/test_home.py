@@ -27,7 +27,7 @@ async def test_home_lists_every_task_with_dataset_status() -> None:
         assert "tiny-shakespeare download 1.1 MB" in prompt
         assert "pydoc-prose offline default" in prompt
         detail = app.screen.query_one(TaskDetail)
-        assert detail.task == next(iter(TASKS))
+        assert detail.task_name == next(iter(TASKS))
 
 
 async def test_home_detail_shows_architectures_and_anchors() -> None:

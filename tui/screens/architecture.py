@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Label, Switch
+from textual.widgets import Button, Footer, Header, Input, Label, Switch
 
 from models.registry import ARCHITECTURES
 from tasks.registry import TASKS, default_config
@@ -57,13 +57,13 @@ language model reads left to right).
 
     def __init__(self, task: str, initial: ArchChoice | None = None) -> None:
         super().__init__()
-        self.task = task
+        self.task_name = task
         """Task registry name."""
         self.initial = initial
         """The choice to start from (when coming back from the configure screen)."""
 
     def compose(self) -> ComposeResult:
-        info = TASKS[self.task]
+        info = TASKS[self.task_name]
         yield Header()
         with Horizontal(id="arch-body"):
             yield ArchList(info.archs, id="archs")
@@ -85,15 +85,19 @@ language model reads left to right).
         yield Footer()
 
     def on_mount(self) -> None:
-        info = TASKS[self.task]
+        info = TASKS[self.task_name]
         self.sub_title = f"{info.title} · choose an architecture"
         self.query_one("#archs").border_title = "Architectures"
         self.query_one("#arch-sizes").border_title = "Sizes"
-        for option in ("bidirectional", "attention"):
+        unused = [option for option in ("bidirectional", "attention") if option not in info.options]
+        for option in unused:
             switch = self.query_one(f"#{option}", Switch)
-            if option not in info.options:
-                switch.disabled = True
-                switch.tooltip = f"{info.name} does not use this option"
+            switch.disabled = True
+            switch.tooltip = f"{info.name} does not use this option"
+        if unused:
+            self.query_one("#arch-sizes").border_subtitle = (
+                f"{' and '.join(unused)}: not used by {info.name}"
+            )
         archs = self.query_one(ArchList)
         start = self.initial.arch if self.initial else info.archs[0]
         index = info.archs.index(start) if start in info.archs else 0
@@ -104,7 +108,7 @@ language model reads left to right).
 
     def _load(self, arch: str, choice: ArchChoice | None = None) -> None:
         """Fill the sizes with the task's defaults for `arch` (or with a previous choice)."""
-        defaults = default_config(self.task, arch)
+        defaults = default_config(self.task_name, arch)
         values = {
             "layers": choice.layers if choice else defaults.layers,
             "hidden": choice.hidden if choice else defaults.hidden,
@@ -168,7 +172,13 @@ language model reads left to right).
 
     @on(ArchList.ArchSelected)
     def _arch_selected(self, event: ArchList.ArchSelected) -> None:
-        self.query_one("#field-hidden", Field).input.focus()
+        if event.arch != self.query_one(ArchCard).arch:
+            self._load(event.arch)
+        self.action_next()
+
+    @on(Input.Submitted)
+    def _size_submitted(self) -> None:
+        self.action_next()
 
     @on(Field.Edited)
     @on(Switch.Changed)

@@ -27,6 +27,9 @@ from tui.widgets.config_form import ChoiceRow, ConfigForm, field_docs
 from tui.widgets.dataset_picker import DatasetPicker, needs_download
 from tui.widgets.field import Field
 
+IDLE_HELP = "tab moves between settings; the focused one is explained here"
+"""The help line when no setting has the focus."""
+
 _OPTION = re.compile(r"--([a-z][a-z-]*)")
 
 
@@ -57,7 +60,7 @@ download fails you can train on the built-in offline text instead.
 
     def __init__(self, task: str, choice: ArchChoice, initial: TrainConfig | None = None) -> None:
         super().__init__()
-        self.task = task
+        self.task_name = task
         """Task registry name."""
         self.choice = choice
         """The architecture and sizes chosen on the previous screen."""
@@ -80,17 +83,17 @@ download fails you can train on the built-in offline text instead.
         with VerticalScroll(id="configure-body"):
             yield Static(self._summary(), id="configure-summary", classes="panel")
             with Horizontal(id="dataset-box", classes="panel"):
-                yield DatasetPicker(self.task, self.base.dataset, id="dataset-picker")
+                yield DatasetPicker(self.task_name, self.base.dataset, id="dataset-picker")
             with Horizontal(id="form-box", classes="panel"):
                 yield ConfigForm(self.base, backends=arch.backends, id="config-form")
-        yield Static("", id="field-help", classes="hint")
+        yield Static(IDLE_HELP, id="field-help", classes="hint")
         with Horizontal(id="configure-actions"):
             yield Static("", id="configure-error", classes="error")
             yield Button("Start training ▶", id="start", variant="success")
         yield Footer()
 
     def on_mount(self) -> None:
-        info = TASKS[self.task]
+        info = TASKS[self.task_name]
         arch = ARCHITECTURES[self.choice.arch]
         self.sub_title = f"{info.title} · {arch.title} · hyperparameters"
         self.query_one("#configure-summary").border_title = "Model"
@@ -175,7 +178,7 @@ download fails you can train on the built-in offline text instead.
             node = parent if isinstance(parent, Widget) else None
         help_line = self.query_one("#field-help", Static)
         if node is None:
-            help_line.update("")
+            help_line.update(IDLE_HELP)
             return
         name = node.name or ""
         help_line.update(Text.assemble((f"{name}: ", "bold"), field_docs().get(name, "")))

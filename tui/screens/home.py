@@ -53,7 +53,7 @@ class HomeScreen(Screen[None]):
 
     @on(TaskList.TaskHighlighted)
     def _show_task(self, event: TaskList.TaskHighlighted) -> None:
-        self.query_one(TaskDetail).task = event.task
+        self.query_one(TaskDetail).task_name = event.task
 
     @on(TaskList.TaskSelected)
     def _choose_task(self, event: TaskList.TaskSelected) -> None:
@@ -61,7 +61,7 @@ class HomeScreen(Screen[None]):
 
     def action_new_run(self) -> None:
         """Set up a run for the highlighted task."""
-        task = self.query_one(TaskDetail).task
+        task = self.query_one(TaskDetail).task_name
         if task is not None:
             self.post_message(NewRunRequested(task))
 

@@ -102,7 +102,7 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         super().__init__()
         self.build = build
         """Makes the trainer, in the worker thread."""
-        self.task = task
+        self.task_name = task
         """Task registry name."""
         self.dataset = dataset
         """Dataset name or path."""
@@ -194,14 +194,14 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         yield Footer()
 
     def on_mount(self) -> None:
-        info = TASKS.get(self.task)
+        info = TASKS.get(self.task_name)
         self.sub_title = self.heading
         self.query_one("#chart-box").border_title = "Loss"
         self.query_one("#stats-box").border_title = "Run"
         self.query_one("#train-log").border_title = "Events"
         stats = self.query_one(RunStats)
         stats.epochs = self.epochs
-        anchors = anchors_for(self.task, self.dataset)
+        anchors = anchors_for(self.task_name, self.dataset)
         loss_chart = self.query_one("#loss-chart", LossChart)
         metric_chart = self.query_one("#metric-chart", LossChart)
         if info is not None:
@@ -316,7 +316,7 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         key = loss_key(metrics)
         if key is not None:
             self.query_one("#loss-chart", LossChart).add_point("val", step, metrics[key])
-        info = TASKS.get(self.task)
+        info = TASKS.get(self.task_name)
         if info is None:
             return
         value = metrics.get(info.primary_metric)

@@ -67,6 +67,8 @@ class ArchCard(Widget):
             Text(""),
             Panel(Text(arch.equations), title="the cell", title_align="left", border_style="dim",
                   expand=True, padding=(0, 1)),
+            Text("σ sigmoid · ⊙ element-wise product · x_t input · h_t hidden state", style="dim"),
+            Text(""),
         ]
         count = self.parameters()
         line = Text()
@@ -102,8 +104,9 @@ class ArchCard(Widget):
             Text(f"{directions}× ({gates}·{h}×{x} + {gates}·{h}×{h} + 2·{gates}·{h})", style="dim"),
         )
         if self.layers and self.layers > 1:
+            rest = "layer 2" if self.layers == 2 else f"layers 2-{self.layers}"
             table.add_row(
-                Text(f"layers 2-{self.layers}", style="dim"),
+                Text(rest, style="dim"),
                 Text(
                     f"{directions}× ({gates}·{h}×{h * directions} + {gates}·{h}×{h} + 2·{gates}·{h})"
                     " each",

@@ -40,7 +40,12 @@ class ArchList(OptionList):
         """Architecture registry name."""
 
     def __init__(self, archs: tuple[str, ...], *, id: str | None = None) -> None:
-        options = [Option(arch_prompt(ARCHITECTURES[a]), id=a) for a in archs if a in ARCHITECTURES]
+        options: list[Option | None] = []
+        for name in archs:
+            if name in ARCHITECTURES:
+                if options:
+                    options.append(None)  # a separator line
+                options.append(Option(arch_prompt(ARCHITECTURES[name]), id=name))
         super().__init__(*options, id=id)
 
     @on(OptionList.OptionHighlighted)

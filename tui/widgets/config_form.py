@@ -78,7 +78,7 @@ SECTIONS: dict[str, tuple[Row, ...]] = {
     "Budget": (
         Row("epochs", "Epochs", optional=True, placeholder="as many as fit"),
         Row("minutes", "Minutes", "float", optional=True, placeholder="no time limit"),
-        Row("eval_every_s", "Quick eval every s", "float"),
+        Row("eval_every_s", "Eval every (s)", "float"),
     ),
     "Machine": (
         Row("backend", "Backend", None, choices=BACKENDS),

@@ -67,7 +67,7 @@ class DatasetPicker(Widget):
 
     def __init__(self, task: str, value: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.task = task
+        self.task_name = task
         """Task registry name: which datasets to offer."""
         self._initial = value
         self.offline = ds.offline_default(task)
@@ -75,7 +75,7 @@ class DatasetPicker(Widget):
 
     def compose(self) -> ComposeResult:
         options: list[tuple[Text, str]] = []
-        for info in ds.datasets_for(self.task):
+        for info in ds.datasets_for(self.task_name):
             state = ds.status(info)
             prompt = Text.assemble((info.name, "bold"), "  ", (state, status_style(state)))
             options.append((prompt, info.name))

@@ -63,6 +63,8 @@ class Field(Widget):
     Field.-inline { layout: grid; grid-size: 2; grid-columns: 18 1fr; grid-rows: auto; }
     Field.-inline > Label { padding: 0 1 0 0; }
     Field.-inline > .field--error { column-span: 2; padding: 0 0 0 18; }
+    Field.-inline > Input { background: $boost; }
+    Field.-inline > Input:focus { background: $accent 25%; }
     Field.-inline.-invalid > Input { border: none; background: $error 25%; }
     """
 

@@ -79,8 +79,16 @@ class GeneratedText(Widget):
         if not self.colour:
             text.append(self.text)
             return text
-        for char, probability in self.pieces:
-            text.append(char, style=confidence_color(probability))
+        run, run_color = [], ""
+        for char, probability in self.pieces:  # one span per run of equal colour
+            color = confidence_color(probability)
+            if color != run_color and run:
+                text.append("".join(run), style=run_color)
+                run = []
+            run_color = color
+            run.append(char)
+        if run:
+            text.append("".join(run), style=run_color)
         return text
 
     def watch_colour(self) -> None:

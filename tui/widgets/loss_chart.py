@@ -56,7 +56,7 @@ class LossChart(PlotextPlot):
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
-        self.title = title
+        self.chart_title = title
         """Shown above the plot."""
         self.ylabel = ylabel
         """The y axis."""
@@ -66,6 +66,8 @@ class LossChart(PlotextPlot):
         """Series name -> (steps, values), in insertion order."""
         self.markers: dict[str, str] = {}
         """Series name -> plotext marker (default: braille lines)."""
+        self.series_colors: dict[str, str] = {}
+        """Series name -> colour (default: the next of `COLORS`)."""
         self.anchors: dict[str, float] = {}
         """Reference label -> value, drawn as dim horizontal lines."""
         self.empty_message = "waiting for the first steps…"
@@ -91,12 +93,19 @@ class LossChart(PlotextPlot):
         self._dirty = True
 
     def set_series(
-        self, name: str, xs: Sequence[float], ys: Sequence[float], marker: str | None = None
+        self,
+        name: str,
+        xs: Sequence[float],
+        ys: Sequence[float],
+        marker: str | None = None,
+        color: str | None = None,
     ) -> None:
         """Replace a series."""
         self.series[name] = (list(map(float, xs)), list(map(float, ys)))
         if marker:
             self.markers[name] = marker
+        if color:
+            self.series_colors[name] = color
         self._dirty = True
 
     def set_anchors(self, anchors: dict[str, float]) -> None:
@@ -108,6 +117,7 @@ class LossChart(PlotextPlot):
         """Remove every series (the reference lines stay)."""
         self.series.clear()
         self.markers.clear()
+        self.series_colors.clear()
         self._dirty = True
 
     # -- drawing -----------------------------------------------------------------------------
@@ -123,7 +133,7 @@ class LossChart(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title(self.title)
+        plt.title(self.chart_title)
         plt.xlabel(self.xlabel)
         plt.ylabel(self.ylabel)
         limit = max(2 * max(self.size.width, 40), 40)
@@ -132,7 +142,7 @@ class LossChart(PlotextPlot):
             if not xs:
                 continue
             px, py = downsample(xs, ys, limit)
-            color = COLORS[i % len(COLORS)]
+            color = self.series_colors.get(name, COLORS[i % len(COLORS)])
             marker = self.markers.get(name, "braille")
             if len(px) == 1:
                 plt.scatter(px, py, label=name, color=color, marker="dot")

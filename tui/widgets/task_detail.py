@@ -28,37 +28,43 @@ class TaskDetail(Widget):
     TaskDetail { height: auto; }
     """
 
-    task: reactive[str | None] = reactive(None)
+    task_name: reactive[str | None] = reactive(None)
     """Task registry name to describe (None: nothing yet)."""
 
     def render(self) -> RenderableType:
-        if self.task is None or self.task not in TASKS:
+        if self.task_name is None or self.task_name not in TASKS:
             return Text("Choose a task on the left.", style="dim")
-        info = TASKS[self.task]
+        info = TASKS[self.task_name]
         parts: list[RenderableType] = []
         title = Text(info.title, style="bold")
         parts.append(title)
         parts.append(Text(info.summary, style="italic"))
-        parts.append(Text.assemble(("\nmetric  ", "dim"), metric_phrase(self.task)))
+        parts.append(Text.assemble(("\nmetric  ", "dim"), metric_phrase(self.task_name)))
 
         parts.append(Text("\nDatasets", style="bold"))
         datasets = Table.grid(padding=(0, 2))
-        for info_ds in ds.datasets_for(self.task):
+        datasets.add_column(no_wrap=True)
+        datasets.add_column(no_wrap=True)
+        datasets.add_column()
+        for info_ds in ds.datasets_for(self.task_name):
             state = ds.status(info_ds)
-            default = " (default)" if info_ds.name == info.default_dataset else ""
+            default = " *" if info_ds.name == info.default_dataset else ""
             datasets.add_row(
                 Text(info_ds.name + default),
                 Text(state, style=status_style(state)),
                 Text(info_ds.title, style="dim"),
             )
         parts.append(datasets)
+        parts.append(Text("* the default; choose another on the configure screen", style="dim"))
 
         parts.append(Text("\nArchitectures", style="bold"))
         archs = Table.grid(padding=(0, 2))
+        archs.add_column(no_wrap=True)
+        archs.add_column()
         for name in info.archs:
             arch = ARCHITECTURES.get(name)
             if arch is not None:
-                archs.add_row(Text(arch.title), Text(arch.summary, style="dim"))
+                archs.add_row(Text(arch.title.replace(" (NumPy)", "")), Text(arch.summary, style="dim"))
         parts.append(archs)
 
         if info.anchors:

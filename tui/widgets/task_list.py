@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual import on
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -48,6 +49,8 @@ def task_prompt(info: TaskInfo) -> Text:
 class TaskList(OptionList):
     """Every task of the registry; highlighting one tells the parent, enter chooses it."""
 
+    BINDINGS = [Binding("enter", "select", "New run")]
+
     @dataclass
     class TaskHighlighted(Message):
         """The cursor moved to a task."""
@@ -66,8 +69,13 @@ class TaskList(OptionList):
         super().__init__(*self._task_options(), id=id, classes=classes)
 
     @staticmethod
-    def _task_options() -> list[Option]:
-        return [Option(task_prompt(info), id=info.name) for info in TASKS.values()]
+    def _task_options() -> list[Option | None]:
+        options: list[Option | None] = []
+        for info in TASKS.values():
+            if options:
+                options.append(None)  # a separator line
+            options.append(Option(task_prompt(info), id=info.name))
+        return options
 
     def refresh_status(self) -> None:
         """Re-read the datasets' status (after a download) keeping the highlighted task."""

@@ -1,0 +1,60 @@
+"""Shared by the benchmark scripts: the machine line, timing helpers, BENCHMARKS.md sections.
+
+Each script owns one section of BENCHMARKS.md, delimited by HTML comments, and rewrites only
+that section, so scripts can be re-run one at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+SHAKESPEARE = SHARED_DATA / "tiny-shakespeare" / "input.txt"
+
+
+def machine() -> str:
+    """One line: CPU model, cores, torch version and threads, date."""
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads), Python {platform.python_version()}, "
+        f"measured {time.strftime('%Y-%m-%d %H:%M')}"
+    )
+
+
+def best_of(fn: Callable[[], float], repeats: int) -> tuple[float, list[float]]:
+    """Run fn (which returns a rate) `repeats` times; the median and all values."""
+    values = [fn() for _ in range(repeats)]
+    return statistics.median(values), values
+
+
+def write_section(name: str, body: str) -> None:
+    """Replace (or append) the section `name` of BENCHMARKS.md with `body`."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{body.strip()}\n{end}"
+    text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else "# Benchmarks\n"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    text = (
+        pattern.sub(lambda _: block, text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + block + "\n"
+    )
+    BENCHMARKS_MD.write_text(text)
+    print(body)

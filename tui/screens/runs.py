@@ -1,0 +1,338 @@
+"""Runs: every saved run; its curves, several overlaid, resume, play, delete."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.coordinate import Coordinate
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tasks.registry import TASKS
+from tasks.runs import RunInfo, list_runs, read_history, runs_root
+from tui.messages import PlayRequested, ResumeRequested
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.resume import ResumeScreen
+from tui.widgets.loss_chart import COLORS, LossChart
+from tui.widgets.run_stats import fmt_metric
+
+STATUS_STYLES = {"finished": "green", "stopped": "yellow", "failed": "red", "running": "cyan"}
+"""Colour of each run status."""
+
+
+def primary(run: RunInfo) -> tuple[str, float | None]:
+    """(metric name, value) of the run's task metric."""
+    info = TASKS.get(run.task)
+    name = info.primary_metric if info else next(iter(run.metrics), "")
+    return name, run.metrics.get(name)
+
+
+def read_summary(run_dir: Path) -> dict[str, Any]:
+    """The run's summary.json ({} when unreadable)."""
+    try:
+        return json.loads((run_dir / "summary.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def run_checkpoint(run_dir: Path) -> Path | None:
+    """The checkpoint to play: last.pt, else best.pt."""
+    for name in ("last.pt", "best.pt"):
+        if (run_dir / name).is_file():
+            return run_dir / name
+    return None
+
+
+class RunsScreen(Screen[None]):
+    """A table of runs over a chart of the highlighted (or the marked) runs' curves."""
+
+    HELP = """\
+### Runs
+
+Every training run is saved in its own folder with its settings, curves and checkpoints.
+Move through the table to see a run's curves and settings. Mark two or more with **space**
+to overlay their curves (one colour per run; lines are training loss, dots validation loss).
+
+**r** resumes the highlighted run (it continues exactly where it stopped), **p** opens its
+checkpoint in Play, **d** deletes it (after asking).
+"""
+
+    BINDINGS = [
+        Binding("space", "mark", "Mark/compare"),
+        Binding("r", "resume", "Resume"),
+        Binding("p", "play", "Play"),
+        Binding("d,delete", "delete", "Delete"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: list[RunInfo] = []
+        """The runs, newest first (the table's rows)."""
+        self.marked: list[Path] = []
+        """Run folders marked for comparison, in marking order."""
+        self._histories: dict[Path, tuple[float, list[dict[str, Any]]]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True, classes="panel")
+        with Horizontal(id="runs-lower"):
+            with Vertical(id="runs-chart-box", classes="panel"):
+                yield LossChart(id="runs-chart")
+            with VerticalScroll(id="run-detail-box", classes="panel"):
+                yield Static("", id="run-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "saved runs"
+        self.query_one("#runs-table").border_title = "Runs"
+        self.query_one("#runs-chart-box").border_title = "Curves"
+        self.query_one("#run-detail-box").border_title = "Settings"
+        table = self.query_one(DataTable)
+        for key, label in (
+            ("mark", " "), ("started", "started"), ("task", "task"), ("arch", "arch"),
+            ("dataset", "dataset"), ("status", "status"), ("step", "steps"), ("metric", "best"),
+        ):  # fmt: skip
+            table.add_column(label, key=key)
+        self.reload()
+
+    # -- data --------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Re-read the run folders (after training, resuming or deleting)."""
+        self.runs = list_runs()
+        existing = {r.path for r in self.runs}
+        self.marked = [p for p in self.marked if p in existing]
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for run in self.runs:
+            table.add_row(*self._cells(run), key=str(run.path))
+        self.query_one("#runs-table").border_subtitle = f"{len(self.runs)} run(s) in {runs_root()}"
+        if self.runs:
+            table.move_cursor(row=min(max(row, 0), len(self.runs) - 1))
+        self._show()
+
+    def _cells(self, run: RunInfo) -> list[Any]:
+        name, value = primary(run)
+        mark = Text(" ")
+        if run.path in self.marked:
+            i = self.marked.index(run.path)
+            mark = Text("●", style=COLORS[i % len(COLORS)])
+        dataset = Path(run.dataset).name if "/" in run.dataset else run.dataset
+        return [
+            mark,
+            run.started[:16],
+            run.task,
+            run.arch,
+            dataset,
+            Text(run.status, style=STATUS_STYLES.get(run.status, "")),
+            f"{run.step:,}",
+            "–" if value is None else f"{name} {fmt_metric(value)}",
+        ]
+
+    def history(self, run_dir: Path) -> list[dict[str, Any]]:
+        """The run's event records (cached until the file changes)."""
+        path = run_dir / "history.jsonl"
+        mtime = path.stat().st_mtime if path.exists() else 0.0
+        cached = self._histories.get(run_dir)
+        if cached is None or cached[0] != mtime:
+            cached = (mtime, read_history(run_dir))
+            self._histories[run_dir] = cached
+        return cached[1]
+
+    @property
+    def current(self) -> RunInfo | None:
+        """The highlighted run."""
+        table = self.query_one(DataTable)
+        if not self.runs or table.cursor_row < 0 or table.cursor_row >= len(self.runs):
+            return None
+        return self.runs[table.cursor_row]
+
+    # -- display -----------------------------------------------------------------------------
+
+    def _show(self) -> None:
+        """Chart: the marked runs overlaid, or else the highlighted run; settings beside it."""
+        chart = self.query_one(LossChart)
+        chart.clear()
+        chart.set_anchors({})
+        detail = self.query_one("#run-detail", Static)
+        current = self.current
+        if current is None:
+            chart.empty_message = "no runs yet: press escape, choose a task and train one"
+            detail.update(Text("No saved runs yet.", style="dim"))
+            chart.replot()
+            self.refresh_bindings()
+            return
+        if len(self.marked) >= 1:
+            shown = [r for r in self.runs if r.path in self.marked]
+            shown.sort(key=lambda r: self.marked.index(r.path))
+            self.query_one("#runs-chart-box").border_title = f"Comparing {len(shown)} run(s)"
+        else:
+            shown = [current]
+            self.query_one("#runs-chart-box").border_title = f"Curves · {current.path.name}"
+        for i, run in enumerate(shown):
+            color = COLORS[(self.marked.index(run.path) if run.path in self.marked else i) % len(COLORS)]
+            label = run.path.name[-24:] if len(shown) > 1 else ""
+            self._plot_run(chart, run, color, label)
+        if len(shown) == 1:
+            info = TASKS.get(current.task)
+            if info is not None and current.dataset == info.default_dataset:
+                chart.set_anchors(info.anchors)
+        chart.empty_message = "this run has no recorded steps"
+        chart.replot()
+        detail.update(self._detail(current))
+        self.refresh_bindings()
+
+    def _plot_run(self, chart: LossChart, run: RunInfo, color: str, label: str) -> None:
+        steps_x, steps_y, eval_x, eval_y = [], [], [], []
+        for record in self.history(run.path):
+            if record.get("event") == "step":
+                steps_x.append(record["step"])
+                steps_y.append(record["loss"])
+            elif record.get("event") == "eval":
+                key = next((k for k in record.get("metrics", {}) if k.endswith("loss")), None)
+                if key is not None:
+                    eval_x.append(record["step"])
+                    eval_y.append(record["metrics"][key])
+        prefix = f"{label} " if label else ""
+        single = not label
+        if steps_x:
+            chart.set_series(f"{prefix}train", steps_x, steps_y,
+                             color=None if single else color)  # fmt: skip
+        if eval_x:
+            chart.set_series(f"{prefix}val", eval_x, eval_y, marker="dot" if not single else None,
+                             color=None if single else color)  # fmt: skip
+
+    def _detail(self, run: RunInfo) -> RenderableType:
+        summary = read_summary(run.path)
+        config = summary.get("config", {})
+        table = Table.grid(padding=(0, 1))
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column()
+        rows = [
+            ("folder", run.path.name),
+            ("status", run.status + (f": {summary['reason']}" if summary.get("reason") else "")),
+            ("epochs", f"{summary.get('epoch', '?')} of {config.get('epochs') or '–'}"),
+            ("sizes", f"{config.get('layers', '?')}×{config.get('hidden', '?')}, "
+                      f"embed {config.get('embed', '?')}"),
+            ("lr", f"{config.get('lr', '?')} ({config.get('schedule', '?')})"),
+            ("batch × seq", f"{config.get('batch', '?')} × {config.get('seq_len', '?')}"),
+            ("dataset", str(config.get("dataset", run.dataset))),
+        ]  # fmt: skip
+        for key, value in rows:
+            table.add_row(key, value)
+        for key, value in run.metrics.items():
+            table.add_row(key.replace("_", " "), fmt_metric(value))
+        checkpoint = run_checkpoint(run.path)
+        table.add_row("checkpoint", checkpoint.name if checkpoint else "none")
+        return Group(table)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._show()
+
+    @on(DataTable.RowSelected)
+    def _selected(self) -> None:
+        self.action_mark()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("mark", "resume", "delete"):
+            return self.current is not None
+        if action == "play":
+            current = self.current
+            return current is not None and run_checkpoint(current.path) is not None
+        return True
+
+    def action_mark(self) -> None:
+        """Mark or unmark the highlighted run for comparison."""
+        current = self.current
+        if current is None:
+            return
+        if current.path in self.marked:
+            self.marked.remove(current.path)
+        else:
+            self.marked.append(current.path)
+        table = self.query_one(DataTable)
+        for row, run in enumerate(self.runs):
+            table.update_cell_at(Coordinate(row, 0), self._cells(run)[0])
+        self._show()
+
+    def action_resume(self) -> None:
+        """Ask for the epochs in all, then continue the run on the Train screen."""
+        current = self.current
+        if current is None:
+            return
+        if not (current.path / "last.pt").is_file():
+            self.notify("this run has no last.pt checkpoint to resume from", severity="error")
+            return
+        summary = read_summary(current.path)
+        done = int(summary.get("epoch", 0))
+        planned = summary.get("config", {}).get("epochs") or done + 1
+        suggest = planned if planned > done else done + 1
+
+        def answered(epochs: int | None) -> None:
+            if epochs is not None:
+                self.post_message(ResumeRequested(current.path, epochs))
+
+        self.app.push_screen(ResumeScreen(current.path.name, done, suggest), answered)
+
+    def action_play(self) -> None:
+        """Open the highlighted run's checkpoint in Play."""
+        current = self.current
+        checkpoint = run_checkpoint(current.path) if current else None
+        if checkpoint is not None:
+            self.post_message(PlayRequested(checkpoint))
+
+    def action_delete(self) -> None:
+        """Delete the highlighted run's folder, after asking."""
+        current = self.current
+        if current is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            root = runs_root().resolve()
+            path = current.path.resolve()
+            if root not in path.parents:
+                self.notify(f"{path} is not inside {root}; not deleted", severity="error")
+                return
+            shutil.rmtree(path, ignore_errors=True)
+            self.notify(f"deleted {current.path.name}")
+            self.reload()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Delete run?",
+                f"Delete {current.path.name} with its checkpoints and curves? This cannot be "
+                "undone.",
+                yes="Delete",
+                danger=True,
+            ),
+            answered,
+        )
+
+    def action_back(self) -> None:
+        """Clear the marks, or go back."""
+        if self.marked:
+            self.marked.clear()
+            self.reload()
+            return
+        self.dismiss()
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self.reload()
