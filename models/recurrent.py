@@ -345,8 +345,8 @@ class ScratchRNN(nn.Module):
                 )
                 outputs.append(out)  # (T, B, H)
                 finals.append(final)
+            # (T, B, D*H): the directions side by side, as nn.LSTM lays them out
             layer_input = outputs[0] if num_directions == 1 else torch.cat(outputs, 2)
-            # (T, B, D*H)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, training=True)
 

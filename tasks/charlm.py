@@ -88,6 +88,11 @@ class CharLMTask:
     lower_is_better = True
 
     def __init__(self, config: TrainConfig, text: str | None = None) -> None:
+        if config.bidirectional or config.attention:
+            flag = "--bidirectional" if config.bidirectional else "--attention"
+            raise ConfigError(
+                f"charlm predicts left to right from the past only: {flag} does not apply"
+            )
         self.config = config
         self.dataset_note = ""
         if text is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 ARCHS = ("numpy-rnn", "rnn", "lstm", "gru")
@@ -68,8 +68,6 @@ class TrainConfig:
     """At most one step event per this many seconds (losses in between are averaged)."""
     eval_every_s: float = 30.0
     """A quick validation estimate at most this often (the full evaluation runs per epoch)."""
-    extra: dict[str, Any] = field(default_factory=dict)
-    """Task-specific settings (kept JSON-serialisable)."""
 
     def validate(self) -> TrainConfig:
         """Raise `ConfigError` with one clear line for the first invalid setting."""

@@ -8,6 +8,14 @@ import pytest
 from realdata import shared_data
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread() -> None:
+    """Test models are tiny: one thread is as fast, and immune to a busy second core."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """Runs, cache and data root never touch the real user folders."""

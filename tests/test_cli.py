@@ -16,7 +16,8 @@ import torch
 from tasks.checkpoint import load_checkpoint, save_checkpoint
 from tui.cli import main
 
-TINY = ["--hidden", "32", "--layers", "1", "--embed", "16", "--batch", "8", "--seq-len", "32"]
+TINY = ["--hidden", "32", "--layers", "1", "--embed", "16", "--batch", "8", "--seq-len", "32",
+        "--threads", "1"]  # fmt: skip
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -108,13 +109,19 @@ def test_data_commands(capsys: pytest.CaptureFixture[str]) -> None:
         ("--minutes", "-2", "--minutes must be a positive number"),
         ("--minutes", "0", "--minutes must be a positive number"),
         ("--arch", "transformer", "task charlm supports --arch lstm, gru, rnn, numpy-rnn"),
+        ("--bidirectional", None, "--bidirectional does not apply"),
     ],
 )
 def test_invalid_hyperparameters(
     small_text: Path, capsys: pytest.CaptureFixture[str], option: str, value: str, needle: str
 ) -> None:
     code, _, err = run_cli(
-        capsys, "train", "charlm", "--dataset", str(small_text), f"{option}={value}"
+        capsys,
+        "train",
+        "charlm",
+        "--dataset",
+        str(small_text),
+        option if value is None else f"{option}={value}",
     )
     assert_one_line_error(code, err, needle)
 
