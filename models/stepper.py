@@ -35,7 +35,7 @@ def _find(weights: Mapping[str, np.ndarray], suffix: str) -> np.ndarray:
 
 
 class Stepper:
-    """Runs a trained character model one id at a time: `step(ix, state) -> (logits (V,), state)`."""
+    """Runs a trained char model one id at a time: `step(ix, state) -> (logits (V,), state)`."""
 
     def __init__(self, cell: str, weights: Mapping[str, Any]) -> None:
         w = _numpy(weights)

@@ -98,6 +98,8 @@ class CharLMTask:
         if text is None:
             resolved = resolve(config.dataset, task="charlm")
             self.dataset_note = resolved.note
+            if resolved.source == "offline default" and resolved.info is not None:
+                config.dataset = resolved.info.name  # the run records what it really used
             text = read_text(resolved.path)
         self.vocab = CharVocab.from_text(text)
         self.train_ids, self.val_ids = split_ids(self.vocab.encode(text))

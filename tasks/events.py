@@ -1,4 +1,4 @@
-"""Frozen events that `Trainer.run` yields; the CLI prints them, the TUI turns them into messages."""
+"""Frozen events that `Trainer.run` yields: the CLI prints them, the TUI posts them as messages."""
 
 from __future__ import annotations
 

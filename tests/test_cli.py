@@ -234,3 +234,26 @@ def test_help_does_not_import_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_train_without_network_announces_the_offline_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dataclasses
+    import socket
+
+    from tasks.datasets import DATASETS
+
+    with socket.socket() as sock:  # a local port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/input.txt"
+    real = DATASETS["tiny-shakespeare"]
+    monkeypatch.setitem(DATASETS, real.name, dataclasses.replace(real, url=dead))
+    code, out, _ = run_cli(
+        capsys, "train", "charlm", *TINY, "--minutes", "0.03", "--out", str(tmp_path / "r")
+    )
+    assert code == 0
+    assert out.splitlines()[0].startswith("note: tiny-shakespeare not available offline")
+    assert "pydoc-prose" in out.splitlines()[0]
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["dataset"] == "pydoc-prose"

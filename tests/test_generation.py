@@ -67,6 +67,6 @@ def test_streams_are_seeded_and_probabilities_valid(checkpoint: Path) -> None:
 
 def test_greedy_picks_the_most_likely_character(checkpoint: Path) -> None:
     gen = CharGenerator(checkpoint)
-    logits, state = gen.stepper.read(gen.vocab.encode("First "))
+    logits, _ = gen.stepper.read(gen.vocab.encode("First "))
     first, _ = next(iter(gen.stream(prime="First ", length=1, strategy="greedy")))
     assert first == gen.vocab.chars[int(np.argmax(logits))]

@@ -22,3 +22,12 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {condition}")
         await pilot.pause(0.05)
+
+
+def sent(messages: list, kind: type) -> list:
+    """The messages of a kind from a `message_hook` log, each once (they repeat as they bubble)."""
+    unique: dict[int, object] = {}
+    for message in messages:
+        if isinstance(message, kind):
+            unique.setdefault(id(message), message)
+    return list(unique.values())

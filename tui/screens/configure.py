@@ -89,7 +89,7 @@ download fails you can train on the built-in offline text instead.
         yield Static(IDLE_HELP, id="field-help", classes="hint")
         with Horizontal(id="configure-actions"):
             yield Static("", id="configure-error", classes="error")
-            yield Button("Start training ▶", id="start", variant="success")
+            yield Button("Start training ▶", id="start", variant="success", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -115,7 +115,7 @@ download fails you can train on the built-in offline text instead.
             text.append(" · attention")
         count = arch.parameter_count(c.embed, c.hidden, c.layers, c.bidirectional)
         text.append(f" · {human_count(count)} core parameters", style="cyan")
-        text.append("   escape to change", style="dim")
+        text.append(" (escape to change)", style="dim")
         return text
 
     # -- validation --------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from tui.messages import GeneratorLoaded, TextSampled
 from tui.widgets.field import Field
 from tui.widgets.generated_text import GeneratedText, legend
 
-BATCH_S = 0.05
+BATCH_S = 0.08
 """The sampling worker posts what it has at most this often (the text redraws that often)."""
 
 STRATEGIES = (
@@ -73,11 +73,18 @@ it when it was chosen: green is confident, red a long shot.
     generating: reactive[bool] = reactive(False)
     """A stream is running."""
 
-    def __init__(self, checkpoint: str | Path) -> None:
+    def __init__(self, checkpoint: str | Path, generator: Any = None) -> None:
+        """Play with a checkpoint.
+
+        Args:
+            checkpoint: the `.pt` file.
+            generator: an already loaded `CharGenerator` (or a stand-in with the same
+                `stream`, `config` and `vocab`); by default the checkpoint is loaded in a worker.
+        """
         super().__init__()
         self.checkpoint = Path(checkpoint)
         """The checkpoint to sample from."""
-        self.generator: Any = None
+        self.generator: Any = generator
         """The loaded `CharGenerator` (made in the worker, reused)."""
         self.stop_event = threading.Event()
         """Set to stop the current stream."""
@@ -116,8 +123,11 @@ it when it was chosen: green is confident, red a long shot.
         self.query_one("#play-controls").border_title = "Prompt"
         self.query_one("#play-output").border_title = "Output"
         self._sync_fields()
-        self.query_one("#play-status", Static).update("loading the model…")
-        self.load()
+        if self.generator is None:
+            self.query_one("#play-status", Static).update("loading the model…")
+            self.load()
+        else:
+            self.post_message(GeneratorLoaded(self.describe()))
 
     # -- settings ----------------------------------------------------------------------------
 
@@ -187,12 +197,12 @@ it when it was chosen: green is confident, red a long shot.
         from tasks.charlm import CharGenerator
 
         self.generator = CharGenerator(self.checkpoint)
+        self.post_message(GeneratorLoaded(self.describe()))
+
+    def describe(self) -> str:
+        """`lstm · 2×512 · 65 characters`."""
         c = self.generator.config
-        self.post_message(
-            GeneratorLoaded(
-                f"{c.arch} · {c.layers}×{c.hidden} · {self.generator.vocab.size} characters"
-            )
-        )
+        return f"{c.arch} · {c.layers}×{c.hidden} · {self.generator.vocab.size} characters"
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="play")
     def sample(self, settings: dict[str, Any], stop: threading.Event) -> None:
@@ -224,14 +234,16 @@ it when it was chosen: green is confident, red a long shot.
         output.extend(message.pieces)
         self.query_one("#output-scroll", VerticalScroll).scroll_end(animate=False)
         count = len(output.pieces)
-        rate = count / max(time.monotonic() - self.started_at, 1e-6)
         mean = output.mean_probability()
-        status = f"{count:,} characters · {rate:,.0f} chars/s"
+        status = f"{count:,} chars"
         if mean is not None:
-            status += f" · mean p(chosen) {mean:.2f}"
+            status += f" · mean p {mean:.2f}"
         if message.finished:
             self.generating = False
             status += " · done"
+        else:
+            rate = count / max(time.monotonic() - self.started_at, 1e-6)
+            status += f" · {rate:,.0f} chars/s"
         self.query_one("#play-status", Static).update(status)
 
     @on(Worker.StateChanged)

@@ -118,7 +118,8 @@ checkpoint in Play, **d** deletes it (after asking).
         table.clear()
         for run in self.runs:
             table.add_row(*self._cells(run), key=str(run.path))
-        self.query_one("#runs-table").border_subtitle = f"{len(self.runs)} run(s) in {runs_root()}"
+        count = "1 run" if len(self.runs) == 1 else f"{len(self.runs)} runs"
+        self.query_one("#runs-table").border_subtitle = f"{count} · space marks runs to compare"
         if self.runs:
             table.move_cursor(row=min(max(row, 0), len(self.runs) - 1))
         self._show()

@@ -33,6 +33,8 @@ class DatasetPicker(Widget):
     DEFAULT_CSS = """
     DatasetPicker { height: auto; }
     DatasetPicker > Label { color: $text-muted; }
+    DatasetPicker > Input { background: $boost; margin: 1 0 0 0; }
+    DatasetPicker > Input:focus { background: $accent 25%; }
     DatasetPicker #dataset-path { display: none; }
     DatasetPicker.-local #dataset-path { display: block; }
     DatasetPicker #dataset-progress { display: none; }
@@ -83,12 +85,17 @@ class DatasetPicker(Widget):
         registry = self._initial in ds.DATASETS
         yield Label("Dataset")
         yield Select(
-            options, value=self._initial if registry else LOCAL, allow_blank=False, id="dataset"
+            options,
+            value=self._initial if registry else LOCAL,
+            allow_blank=False,
+            id="dataset",
+            compact=True,
         )
         yield Input(
             "" if registry else self._initial,
             placeholder="path of a text file (or a folder in the dataset's format)",
             id="dataset-path",
+            compact=True,
         )
         yield Static("", id="dataset-status")
         yield ProgressBar(total=None, show_eta=False, id="dataset-progress")

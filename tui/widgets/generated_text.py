@@ -26,12 +26,12 @@ def confidence_color(probability: float) -> str:
 
 
 def legend() -> Text:
-    """`■ ≥0.9 ■ ≥0.6 ■ ≥0.3 ■ ≥0.1 ■ <0.1  p(chosen)`."""
-    text = Text("p(chosen)  ", style="dim")
+    """`p ■≥.9 ■≥.6 ■≥.3 ■≥.1 ■<.1`: the colour of each band of p(chosen)."""
+    text = Text("p ", style="dim")
     for low, color in CONFIDENCE:
         label = f"≥{low:g}" if low > 0 else f"<{CONFIDENCE[-2][0]:g}"
-        text.append("■ ", style=color)
-        text.append(f"{label}  ", style="dim")
+        text.append("■", style=color)
+        text.append(f"{label.replace('0.', '.')} ", style="dim")
     return text
 
 

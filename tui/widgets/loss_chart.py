@@ -7,12 +7,17 @@ long histories are averaged down to about two points per column.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
+from textual.app import RenderResult as RenderableType
 from textual_plotext import PlotextPlot
 
 REDRAW_S = 0.25
 """At most one redraw per this many seconds."""
+
+BUSY_FRACTION = 0.1
+"""On a slow or busy machine, back off so redraws take at most this share of the time."""
 
 COLORS = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "white")
 """Series colours, in the order series are added."""
@@ -73,8 +78,11 @@ class LossChart(PlotextPlot):
         self.empty_message = "waiting for the first steps…"
         """Said in the plot area while there is nothing to draw."""
         self._dirty = True
+        self._last_draw = 0.0
         self.redraws = 0
         """How many times the figure was rebuilt (tests check the rate)."""
+        self.render_cost = 0.0
+        """Seconds the last render took (the redraw interval backs off when it is slow)."""
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -123,12 +131,20 @@ class LossChart(PlotextPlot):
     # -- drawing -----------------------------------------------------------------------------
 
     def _redraw_if_dirty(self) -> None:
-        if self._dirty:
+        interval = max(REDRAW_S, self.render_cost / BUSY_FRACTION)
+        if self._dirty and time.monotonic() - self._last_draw >= interval - 0.01:
             self.replot()
+
+    def render(self) -> RenderableType:
+        start = time.perf_counter()
+        result = super().render()
+        self.render_cost = time.perf_counter() - start
+        return result
 
     def replot(self) -> None:
         """Rebuild the figure now (normally left to the timer)."""
         self._dirty = False
+        self._last_draw = time.monotonic()
         self.redraws += 1
         plt = self.plt
         plt.clear_data()

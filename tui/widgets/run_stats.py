@@ -34,7 +34,7 @@ class RunStats(Widget):
     """A two-column table redrawn from the latest events (set by the screen)."""
 
     DEFAULT_CSS = """
-    RunStats { height: auto; }
+    RunStats { height: 12; }
     """
 
     started: reactive[Any] = reactive(None, always_update=True)

@@ -29,7 +29,7 @@ class TrainProgress(Widget):
     TrainProgress > #train-state { width: 12; text-style: bold; }
     TrainProgress > ProgressBar { width: 1fr; }
     TrainProgress > ProgressBar > Bar { width: 1fr; }
-    TrainProgress > #train-eta { width: auto; min-width: 16; padding: 0 0 0 1; color: $text-muted; }
+    TrainProgress > #train-eta { width: 16; padding: 0 0 0 1; color: $text-muted; }
     """ + "".join(f"TrainProgress > #train-state.-{k} {{ color: {v}; }}\n" for k, v in STATE_STYLES.items())
 
     progress: reactive[float] = reactive(0.0)

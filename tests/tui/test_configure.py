@@ -1,0 +1,190 @@
+"""The configure screen: defaults, validation as you type, dataset picking and downloading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.app import App
+from textual.widgets import Button, Input, Select
+
+from tasks import datasets as ds
+from tasks.config import TrainConfig
+from tui.screens.architecture import ArchChoice
+from tui.screens.configure import ConfigureScreen, error_field
+from tui.widgets.dataset_picker import LOCAL, DatasetPicker
+from tui.widgets.field import Field
+from tui_helpers import wait_for
+
+CHOICE = ArchChoice("lstm", layers=1, hidden=32, embed=16)
+
+
+class ScreenApp(App[None]):
+    """Pushes one screen and keeps what it dismissed with."""
+
+    def __init__(self, screen) -> None:
+        super().__init__()
+        self.the_screen = screen
+        self.results: list = []
+
+    def on_mount(self) -> None:
+        self.push_screen(self.the_screen, self.results.append)
+
+
+def start_disabled(app: App) -> bool:
+    return app.screen.query_one("#start", Button).disabled
+
+
+async def type_into(pilot, app: App, name: str, text: str) -> None:
+    app.screen.query_one(f"#field-{name}-input", Input).value = text
+    await pilot.pause()
+
+
+def test_error_field_reads_the_option_name() -> None:
+    assert error_field("--seq-len must be a positive integer (got 0)") == "seq_len"
+    assert error_field("something else") is None
+
+
+async def test_defaults_are_task_and_architecture_aware() -> None:
+    app = ScreenApp(ConfigureScreen("charlm", ArchChoice("numpy-rnn", 1, 100, 64)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.query_one("#field-lr-input", Input).value == "0.1"
+        assert screen.query_one("#field-batch-input", Input).value == "1"
+        assert screen.query_one("#field-seq_len-input", Input).value == "25"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "error", "good"),
+    [
+        ("lr", "0", "--lr must be a positive number (got 0.0)", "0.01"),
+        ("lr", "1e", "must be a number, e.g. 0.003 or 3e-3", "1e-3"),
+        ("seq_len", "0", "--seq-len must be a positive integer (got 0)", "64"),
+        ("dropout", "1.5", "--dropout must be in [0, 1) (got 1.5)", "0.1"),
+        ("batch", "", "required", "8"),
+        ("eval_every_s", "0", "must be more than 0", "10"),
+    ],
+)
+async def test_invalid_input_is_explained_inline_and_blocks_start(
+    name: str, text: str, error: str, good: str
+) -> None:
+    app = ScreenApp(ConfigureScreen("charlm", CHOICE))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert not start_disabled(app)
+        await type_into(pilot, app, name, text)
+        field = app.screen.query_one(f"#field-{name}", Field)
+        assert field.error == error
+        assert field.has_class("-invalid")
+        assert start_disabled(app)
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.results == []
+        await type_into(pilot, app, name, good)
+        assert field.error == ""
+        assert not start_disabled(app)
+
+
+async def test_epochs_or_minutes_is_required() -> None:
+    app = ScreenApp(ConfigureScreen("charlm", CHOICE))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await type_into(pilot, app, "epochs", "")
+        assert app.screen.query_one("#field-epochs", Field).error.startswith("give epochs")
+        assert start_disabled(app)
+        await type_into(pilot, app, "minutes", "0.5")
+        assert not start_disabled(app)
+
+
+async def test_local_path_is_checked_and_returned(small_text: Path) -> None:
+    app = ScreenApp(ConfigureScreen("charlm", CHOICE))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#dataset", Select).value = LOCAL
+        await pilot.pause()
+        assert start_disabled(app)
+        app.screen.query_one("#dataset-path", Input).value = str(small_text) + ".missing"
+        await pilot.pause()
+        assert "no such file" in str(app.screen.query_one("#configure-error").render())
+        assert start_disabled(app)
+        app.screen.query_one("#dataset-path", Input).value = str(small_text)
+        await pilot.pause()
+        await type_into(pilot, app, "epochs", "3")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        [config] = app.results
+        assert isinstance(config, TrainConfig)
+        assert (config.dataset, config.epochs, config.hidden, config.layers) == (
+            str(small_text), 3, 32, 1
+        )
+
+
+async def test_offline_default_starts_without_download() -> None:
+    app = ScreenApp(ConfigureScreen("charlm", CHOICE))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.screen.query_one(DatasetPicker).select("pydoc-prose")
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.results[0].dataset == "pydoc-prose"
+
+
+async def test_download_shows_progress_then_starts(monkeypatch, tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+
+    def fake_fetch(name, progress=None):
+        for done in range(0, 1_115_394, 200_000):
+            progress(done, 1_115_394)
+            seen.append((done, 1_115_394))
+        path = tmp_path / "input.txt"
+        path.write_text("text")
+        return path
+
+    monkeypatch.setattr(ds, "fetch", fake_fetch)
+    app = ScreenApp(ConfigureScreen("charlm", CHOICE))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "download 1.1 MB when you start" in str(
+            app.screen.query_one("#dataset-status").render()
+        )
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.results != [], 10)
+        assert app.results[0].dataset == "tiny-shakespeare"
+        assert seen
+
+
+async def test_failed_download_says_why_and_offers_the_offline_default(monkeypatch) -> None:
+    def failing_fetch(name, progress=None):
+        progress(0, 1_115_394)
+        raise ds.DatasetError("could not download tiny-shakespeare", reason="connection refused")
+
+    monkeypatch.setattr(ds, "fetch", failing_fetch)
+    app = ScreenApp(ConfigureScreen("charlm", CHOICE))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        picker = app.screen.query_one(DatasetPicker)
+        await wait_for(pilot, lambda: picker.failure != "", 10)
+        assert picker.failure == "connection refused"
+        text = str(app.screen.query_one("#dataset-failure-text").render())
+        assert "Download failed: connection refused." in text
+        assert "Python documentation prose" in text
+        assert app.results == []
+        await pilot.click("#dataset-offline")
+        await pilot.pause()
+        assert picker.value == "pydoc-prose"
+        assert picker.failure == ""
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.results[0].dataset == "pydoc-prose"
+
+
+async def test_escape_goes_back_with_none() -> None:
+    app = ScreenApp(ConfigureScreen("charlm", CHOICE))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.results == [None]

@@ -1,0 +1,169 @@
+"""The train screen: events to widgets, pause/save/stop, failures, bounded chart redraws."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+from textual.app import App
+
+from tasks.config import ConfigError
+from tasks.runs import read_run
+from tui import messages
+from tui.screens.train import TrainScreen, anchors_for
+from tui.widgets.loss_chart import LossChart, downsample
+from tui.widgets.run_stats import RunStats
+from tui.widgets.train_progress import TrainProgress
+
+from conftest import tiny_config
+from fake_events import FakeTrainer, nan_failure, run_until, steps
+from tui_helpers import screen_text, wait_for
+
+
+class ScreenApp(App[None]):
+    CSS_PATH = str(Path(__file__).resolve().parents[2] / "tui" / "app.tcss")
+
+    def __init__(self, screen) -> None:
+        super().__init__()
+        self.the_screen = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self.the_screen)
+
+
+def fake_screen(
+    events, delay: float = 0.0, hold: bool = False
+) -> tuple[TrainScreen, FakeTrainer]:
+    trainer = FakeTrainer(events, delay=delay, hold=hold)
+    screen = TrainScreen(lambda: trainer, task="charlm", dataset="tiny-shakespeare", epochs=2)
+    return screen, trainer
+
+
+def test_bridge_maps_every_event_kind() -> None:
+    events = run_until(100)
+    kinds = {type(messages.for_event(e)).__name__ for e in events}
+    assert kinds == {"RunStarted", "StepLogged", "EvalLogged"}
+    assert isinstance(messages.for_event(nan_failure()), messages.RunFailed)
+
+
+def test_anchors_only_for_the_default_dataset() -> None:
+    assert anchors_for("charlm", "tiny-shakespeare")["5-gram"] == 1.69
+    assert anchors_for("charlm", "/some/file.txt") == {}
+
+
+def test_downsample_keeps_ends_and_limit() -> None:
+    xs = list(range(10_000))
+    ys = [float(x) for x in xs]
+    dx, dy = downsample(xs, ys, 200)
+    assert len(dx) <= 200
+    assert dx[-1] == 9_999 and dy[-1] == 9_999.0
+    assert dx[0] < 100
+
+
+async def test_events_drive_chart_stats_and_progress() -> None:
+    screen, _ = fake_screen(run_until(300))
+    app = ScreenApp(screen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: screen.state == "stopped" or
+                       screen.query_one(RunStats).step is not None and
+                       screen.query_one(RunStats).step.step == 300)  # fmt: skip
+        await pilot.pause(0.3)
+        chart = screen.query_one("#loss-chart", LossChart)
+        assert len(chart.series["train"][0]) == 30
+        assert chart.series["val"][0] == [100.0, 200.0, 300.0]
+        assert chart.anchors == {"5-gram": 1.69, "nanoGPT CPU": 1.88, "baby GPT (A100)": 1.47}
+        stats = screen.query_one(RunStats)
+        assert stats.best == stats.metrics["val_loss"]
+        assert screen.query_one(TrainProgress).progress == 0.5
+        text = screen_text(app)
+        for needle in ("21,500", "3,320,129", "300 / 600", "5-gram 1.69", "nanoGPT CPU 1.88"):
+            assert needle in text, needle
+
+
+async def test_pause_save_and_stop_keys(tmp_path: Path) -> None:
+    screen, trainer = fake_screen(run_until(100), hold=True)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: screen.state == "training")
+        await pilot.press("space")
+        assert screen.state == "paused" and trainer.pause.is_set()
+        await pilot.press("s")
+        assert trainer.save_requested.is_set()
+        await pilot.press("space")
+        assert screen.state == "training" and not trainer.pause.is_set()
+        await wait_for(pilot, lambda: trainer.saves == 1)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: screen.state == "stopped", 5)
+        assert "stopped" in screen_text(app)
+        assert screen.checkpoint == Path("/runs/demo/last.pt")
+
+
+async def test_nan_shows_a_clear_message_and_keeps_the_checkpoint() -> None:
+    events = [*run_until(120), nan_failure(120)]
+    screen, _ = fake_screen(events)
+    app = ScreenApp(screen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: screen.state == "failed")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Training failed: loss became nan at step 121" in text
+        assert "The last good checkpoint is kept: /runs/demo/last.pt" in text
+
+
+async def test_an_error_while_building_is_shown() -> None:
+    def build():
+        raise ConfigError("--seq-len 128 is longer than the data allows: use a smaller --seq-len")
+
+    screen = TrainScreen(build, task="charlm", dataset="x.txt")
+    app = ScreenApp(screen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: screen.state == "failed")
+        await pilot.pause()
+        assert "--seq-len 128 is longer than the data allows" in screen_text(app)
+
+
+async def test_chart_redraws_at_a_bounded_rate() -> None:
+    screen = TrainScreen(None, task="charlm", dataset="tiny-shakespeare")
+    app = ScreenApp(screen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        chart = screen.query_one("#loss-chart", LossChart)
+        before = chart.redraws
+        start = time.monotonic()
+        for event in steps(2_000, total=2_000, every=1):  # 2000 points, posted at once
+            screen.post_message(messages.for_event(event))
+        await pilot.pause(1.0)
+        elapsed = time.monotonic() - start
+        assert len(chart.series["train"][0]) == 2_000
+        assert chart.redraws - before <= elapsed / 0.25 + 2
+
+
+async def test_real_tiny_run_trains_and_saves(small_text: Path) -> None:
+    screen = TrainScreen.new(tiny_config(small_text))
+    app = ScreenApp(screen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: screen.state in ("finished", "failed"), 60)
+        assert screen.state == "finished", screen.failure
+        assert screen.checkpoint is not None and screen.checkpoint.is_file()
+        info = read_run(screen.run_dir)
+        assert info is not None and info.status == "finished"
+        summary = json.loads((screen.run_dir / "summary.json").read_text())
+        assert summary["metrics"]["val_loss"] > 0
+
+
+async def test_leaving_while_training_asks_and_stops(small_text: Path) -> None:
+    screen = TrainScreen.new(tiny_config(small_text, epochs=200))
+    app = ScreenApp(screen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: screen.state == "training", 60)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmScreen"
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.screen is not screen, 10)
+        assert screen.stop_event.is_set()
+        assert read_run(screen.run_dir).status == "stopped"
+        assert (screen.run_dir / "last.pt").is_file()
+        assert isinstance(threading.active_count(), int)
