@@ -28,8 +28,8 @@ VAL_FRACTION = 0.1
 EVAL_STREAMS = 16
 """Parallel streams for validation (each starts with a zero state once)."""
 EVAL_CHUNK = 256
-QUICK_EVAL_CHUNKS = 4
-"""A quick estimate reads this many chunks of every stream (about 16k characters)."""
+QUICK_EVAL_CHUNKS = 2
+"""A quick estimate reads this many chunks of every stream (about 8k characters)."""
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,8 @@ class Trainer:
         self.epoch = 0
         self.batch_index = 0
         self.elapsed_s = 0.0
+        """Wall-clock seconds of training, evaluation and saving (pauses excluded)."""
+        self._clock = time.perf_counter()
         self.tokens = 0
         self.best: float | None = None
         self.metrics: dict[str, float] = {}
@@ -118,7 +120,7 @@ class Trainer:
         )
         self._write_summary("running")
         meter = _Meter()
-        last_log = last_eval = clock = time.perf_counter()
+        last_log = last_eval = self._clock = time.perf_counter()
         stopped = False
         while config.epochs is None or self.epoch < config.epochs:
             batches = task.batches(self.epoch)
@@ -130,12 +132,13 @@ class Trainer:
                     break
                 if self.pause.is_set():
                     time.sleep(0.05)
-                    clock = time.perf_counter()
+                    self._clock = time.perf_counter()  # paused time is not spent budget
                     continue
                 progress = self._progress(total, budget)
                 if progress >= 1.0:
                     break
                 lr = learning_rate(config, self.step, progress)
+                started = self._clock
                 stats = task.train_step(batches[self.batch_index], lr)
                 if not (math.isfinite(stats.loss) and math.isfinite(stats.grad_norm)):
                     yield from self._fail(stats)
@@ -143,37 +146,35 @@ class Trainer:
                 self.step += 1
                 self.batch_index += 1
                 self.tokens += stats.tokens
-                now = time.perf_counter()
-                self.elapsed_s += now - clock
-                meter.add(stats, now - clock)
-                clock = now
+                now = self._account()
+                meter.add(stats, now - started)
                 if now - last_log >= config.log_every_s:
                     yield self._record(self._step_event(meter, lr, total, budget))
                     meter, last_log = _Meter(), now
                 if now - last_eval >= config.eval_every_s:
                     metrics = task.evaluate(quick=True)
                     yield self._record(EvalDone(self.step, self.epoch, metrics, full=False))
-                    last_eval = time.perf_counter()
-                    self.elapsed_s += last_eval - now
-                    clock = last_eval
+                    last_eval = self._account()
                 if self.save_requested.is_set():
                     self.save_requested.clear()
                     yield self._save("last.pt", "manual")
-                    clock = time.perf_counter()
+                    self._account()
             if stopped or self.batch_index < len(batches):
                 break
             self.epoch += 1
             self.batch_index = 0
-            yield from self._full_eval()
+            if budget is None:  # under a time budget, evaluate fully once, at the end
+                yield from self._full_eval()
             yield self._save("last.pt", "epoch")
-            clock = time.perf_counter()
+            self._account()
         if meter.steps:
             yield self._record(self._step_event(meter, lr, total, budget))
         if stopped:
             yield self._save("last.pt", "stop")
-        elif self.metrics.get("_step") != self.step:  # the budget ended mid-epoch
+        elif self.metrics.get("_step") != self.step:  # not evaluated at this step yet
             yield from self._full_eval()
             yield self._save("last.pt", "final")
+        self._account()
         self._write_summary("stopped" if stopped else "finished")
         yield self._record(
             Finished(
@@ -209,10 +210,15 @@ class Trainer:
             eta_s=eta,
         )
 
+    def _account(self) -> float:
+        """Add the wall-clock time since the last call to the spent budget; returns now."""
+        now = time.perf_counter()
+        self.elapsed_s += now - self._clock
+        self._clock = now
+        return now
+
     def _full_eval(self) -> Iterator[TrainEvent]:
-        start = time.perf_counter()
         metrics = self.task.evaluate(quick=False)
-        self.elapsed_s += time.perf_counter() - start
         self.metrics = {**metrics, "_step": self.step}
         yield self._record(EvalDone(self.step, self.epoch, metrics, full=True))
         value = metrics.get(self.task.primary_metric)
