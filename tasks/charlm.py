@@ -101,6 +101,7 @@ class CharLMTask:
             if resolved.source == "offline default" and resolved.info is not None:
                 config.dataset = resolved.info.name  # the run records what it really used
             text = read_text(resolved.path)
+        self.text = text
         self.vocab = CharVocab.from_text(text)
         self.train_ids, self.val_ids = split_ids(self.vocab.encode(text))
         per_stream = (len(self.train_ids) - 1) // config.batch
@@ -151,10 +152,15 @@ class CharLMTask:
         return {"vocab": self.vocab.chars, **self.engine.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if state["vocab"] != self.vocab.chars:
-            raise CheckpointError(
-                "the dataset's characters differ from the checkpoint's vocabulary"
-            )
+        if state["vocab"] != self.vocab.chars:  # another text: read it with the model's vocabulary
+            vocab = CharVocab(state["vocab"])
+            try:
+                ids = vocab.encode(self.text)
+            except ValueError as exc:
+                raise CheckpointError(f"this text does not fit the checkpoint: {exc}") from None
+            self.vocab = vocab
+            self.train_ids, self.val_ids = split_ids(ids)
+            self.engine = _make_engine(self.config, vocab.size)
         self.engine.load_state_dict(state)
 
 

@@ -10,6 +10,8 @@ from typing import Any
 ARCHS = ("numpy-rnn", "rnn", "lstm", "gru")
 BACKENDS = ("fused", "scratch")
 SCHEDULES = ("cosine", "constant")
+TRANSFORMS = ("auto", "none", "log", "diff", "log-diff", "seasonal", "log-seasonal")
+"""Time-series transforms (see `tasks.series_data`)."""
 
 
 class ConfigError(ValueError):
@@ -68,6 +70,14 @@ class TrainConfig:
     """At most one step event per this many seconds (losses in between are averaged)."""
     eval_every_s: float = 30.0
     """A quick validation estimate at most this often (the full evaluation runs per epoch)."""
+    horizon: int = 1
+    """Time series: steps ahead to forecast (metrics are one-step; > 1 adds h-step metrics)."""
+    forecast: str = "recursive"
+    """Time series: recursive (a one-step model fed its forecasts) or direct (H outputs)."""
+    transform: str = "auto"
+    """Time series: auto (per dataset), none, log, diff, log-diff, seasonal, log-seasonal."""
+    season: int = 0
+    """Time series: season length for seasonal differencing and the seasonal naive (0: data's)."""
 
     def validate(self) -> TrainConfig:
         """Raise `ConfigError` with one clear line for the first invalid setting."""
@@ -97,6 +107,16 @@ class TrainConfig:
             raise ConfigError(f"--warmup-steps must be >= 0 (got {self.warmup_steps})")
         if self.threads is not None and self.threads <= 0:
             raise ConfigError(f"--threads must be a positive integer (got {self.threads})")
+        if not isinstance(self.horizon, int) or self.horizon <= 0:
+            raise ConfigError(f"--horizon must be a positive integer (got {self.horizon})")
+        if self.forecast not in ("recursive", "direct"):
+            raise ConfigError(f"--forecast must be recursive or direct (got {self.forecast!r})")
+        if self.transform not in TRANSFORMS:
+            raise ConfigError(
+                f"--transform must be one of {', '.join(TRANSFORMS)} (got {self.transform!r})"
+            )
+        if not isinstance(self.season, int) or self.season < 0:
+            raise ConfigError(f"--season must be >= 0, 0: from the data (got {self.season})")
         if self.device not in ("auto", "cpu", "cuda", "mps"):
             raise ConfigError(f"--device must be auto, cpu, cuda or mps (got {self.device!r})")
         return self

@@ -257,3 +257,14 @@ def test_train_without_network_announces_the_offline_default(
     assert "pydoc-prose" in out.splitlines()[0]
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert summary["dataset"] == "pydoc-prose"
+
+
+def test_eval_on_another_text(trained: Path, tmp_path: Path, capsys) -> None:
+    subset = tmp_path / "subset.txt"
+    subset.write_text("the king is dead; long live the king\n" * 50)
+    code, out, _ = run_cli(capsys, "eval", str(trained / "last.pt"), "--dataset", str(subset))
+    assert code == 0 and "val_loss" in out
+    alien = tmp_path / "alien.txt"
+    alien.write_text("ünïcödé only here\n" * 50)
+    code, _, err = run_cli(capsys, "eval", str(trained / "last.pt"), "--dataset", str(alien))
+    assert_one_line_error(code, err, "does not fit the checkpoint", "never saw")

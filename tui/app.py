@@ -11,8 +11,10 @@ background thread imports it, so the first training run starts quickly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -110,7 +112,9 @@ class RnnTuiApp(App[None]):
         try:
             screen = play_screen_for(message.checkpoint)
         except (OSError, ValueError) as exc:
-            self.notify(str(exc).splitlines()[0], title="Cannot open this checkpoint", severity="error")
+            self.notify(
+                str(exc).splitlines()[0], title="Cannot open this checkpoint", severity="error"
+            )
             return
         await self.push_screen(screen)
 
@@ -142,8 +146,13 @@ class RnnTuiApp(App[None]):
 
     def action_export_screenshot(self) -> None:
         """Save an SVG of the screen into $RNN_TUI_SCREENSHOTS (default: the current folder)."""
-        folder = os.environ.get("RNN_TUI_SCREENSHOTS", ".")
-        path = self.save_screenshot(path=folder)
+        folder = Path(os.environ.get("RNN_TUI_SCREENSHOTS", ".")).expanduser()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = self.save_screenshot(path=str(folder))
+        except OSError as exc:
+            self.notify(str(exc), title="Screenshot not saved", severity="error")
+            return
         self.notify(f"saved {path}", title="Screenshot")
 
     async def action_quit(self) -> None:
@@ -155,13 +164,11 @@ class RnnTuiApp(App[None]):
         busy = [w for w in self.workers if w.group in ("train", "play") and w.is_running]
         if busy:
             self.notify("stopping: saving a checkpoint…", timeout=QUIT_WAIT_S)
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(
                     asyncio.gather(*(w.wait() for w in busy), return_exceptions=True),
                     QUIT_WAIT_S,
                 )
-            except asyncio.TimeoutError:
-                pass
         self.exit()
 
     # -- command palette -------------------------------------------------------------------------
@@ -175,7 +182,11 @@ class RnnTuiApp(App[None]):
                 f"Set up and train a model for {info.name}",
                 lambda name=info.name: self.post_message(NewRunRequested(name)),
             )
-        yield SystemCommand("Runs", "The saved runs: curves, compare, resume, play, delete", lambda: self.post_message(RunsRequested()))
+        yield SystemCommand(
+            "Runs",
+            "The saved runs: curves, compare, resume, play, delete",
+            lambda: self.post_message(RunsRequested()),
+        )
         yield SystemCommand("Home", "Back to the list of tasks", self.action_go_home)
         yield SystemCommand("Help", "Keys and what each screen does", self.action_help)
         yield SystemCommand(
@@ -213,4 +224,4 @@ def run_app() -> None:
     make_app().run()
 
 
-__all__ = ["Path", "RnnTuiApp", "make_app", "run_app"]
+__all__ = ["RnnTuiApp", "make_app", "quiet_openmp", "run_app"]

@@ -13,7 +13,9 @@ from tui.app import quiet_openmp
 
 quiet_openmp()  # as `rnn-tui` does, in case torch is not imported yet
 
-SHAKESPEARE = Path(__file__).resolve().parents[3] / "shared" / "data" / "tiny-shakespeare" / "input.txt"
+SHAKESPEARE = (
+    Path(__file__).resolve().parents[3] / "shared" / "data" / "tiny-shakespeare" / "input.txt"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -75,8 +77,14 @@ def trained_run(small_text: Path, user_dirs: Path) -> Path:
 
 
 def write_fake_run(
-    root: Path, name: str, arch: str, started: str, final: float, status: str = "finished",
-    steps: int = 400, dataset: str = "tiny-shakespeare",
+    root: Path,
+    name: str,
+    arch: str,
+    started: str,
+    final: float,
+    status: str = "finished",
+    steps: int = 400,
+    dataset: str = "tiny-shakespeare",
 ) -> Path:
     """A run folder with a summary and a smooth, seeded loss history (no torch, no checkpoint)."""
     import json

@@ -110,10 +110,10 @@ class FakeGenerator:
         "the sun.\n\nJULIET:\nO Romeo, Romeo, wherefore art thou Romeo?\n"
     )
 
-    class config:  # noqa: N801 - mimics TrainConfig's attributes
+    class config:
         arch, layers, hidden = "lstm", 2, 512
 
-    class vocab:  # noqa: N801
+    class vocab:
         size = 65
 
     def __init__(self, delay: float = 0.0) -> None:

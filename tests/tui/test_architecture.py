@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from textual.app import App
 from textual.widgets import Button, Input, Switch
+from tui_helpers import screen_text
 
 from models.registry import ARCHITECTURES
 from tasks.registry import TASKS
 from tui.screens.architecture import ArchChoice, ArchitectureScreen
 from tui.widgets.arch_card import ArchCard
 from tui.widgets.arch_list import ArchList
-from tui_helpers import screen_text
 
 
 class ScreenApp(App[None]):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from textual.app import App
 from textual.widgets import Button, Input, Select
+from tui_helpers import wait_for
 
 from tasks import datasets as ds
 from tasks.config import TrainConfig
@@ -14,7 +15,6 @@ from tui.screens.architecture import ArchChoice
 from tui.screens.configure import ConfigureScreen, error_field
 from tui.widgets.dataset_picker import LOCAL, DatasetPicker
 from tui.widgets.field import Field
-from tui_helpers import wait_for
 
 CHOICE = ArchChoice("lstm", layers=1, hidden=32, embed=16)
 
@@ -58,10 +58,10 @@ async def test_defaults_are_task_and_architecture_aware() -> None:
 @pytest.mark.parametrize(
     ("name", "text", "error", "good"),
     [
-        ("lr", "0", "--lr must be a positive number (got 0.0)", "0.01"),
+        ("lr", "0", "must be a positive number (got 0.0)", "0.01"),
         ("lr", "1e", "must be a number, e.g. 0.003 or 3e-3", "1e-3"),
-        ("seq_len", "0", "--seq-len must be a positive integer (got 0)", "64"),
-        ("dropout", "1.5", "--dropout must be in [0, 1) (got 1.5)", "0.1"),
+        ("seq_len", "0", "must be a positive integer (got 0)", "64"),
+        ("dropout", "1.5", "must be in [0, 1) (got 1.5)", "0.1"),
         ("batch", "", "required", "8"),
         ("eval_every_s", "0", "must be more than 0", "10"),
     ],
@@ -116,7 +116,10 @@ async def test_local_path_is_checked_and_returned(small_text: Path) -> None:
         [config] = app.results
         assert isinstance(config, TrainConfig)
         assert (config.dataset, config.epochs, config.hidden, config.layers) == (
-            str(small_text), 3, 32, 1
+            str(small_text),
+            3,
+            32,
+            1,
         )
 
 
@@ -169,7 +172,7 @@ async def test_failed_download_says_why_and_offers_the_offline_default(monkeypat
         await wait_for(pilot, lambda: picker.failure != "", 10)
         assert picker.failure == "connection refused"
         text = str(app.screen.query_one("#dataset-failure-text").render())
-        assert "Download failed: connection refused." in text
+        assert "Could not download it: connection refused." in text
         assert "Python documentation prose" in text
         assert app.results == []
         await pilot.click("#dataset-offline")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from conftest import tiny_config
+from tui_helpers import wait_for
+
 from tasks.checkpoint import load_checkpoint
 from tasks.runs import list_runs, read_run
 from tui.app import make_app
@@ -17,9 +20,6 @@ from tui.screens.train import TrainScreen
 from tui.widgets.arch_list import ArchList
 from tui.widgets.generated_text import GeneratedText
 from tui.widgets.loss_chart import LossChart
-
-from conftest import tiny_config
-from tui_helpers import wait_for
 
 
 async def set_value(pilot, selector: str, value) -> None:
@@ -146,3 +146,13 @@ async def test_help_and_command_palette_are_reachable() -> None:
         assert isinstance(app.screen, HomeScreen)
         commands = [c.title for c in app.get_system_commands(app.screen)]
         assert "Runs" in commands and any(c.startswith("New run:") for c in commands)
+
+
+async def test_screenshot_key_saves_an_svg(user_dirs: Path) -> None:
+    app = make_app(preload_torch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("f12")
+        await pilot.pause()
+    [svg] = (user_dirs / "shots").glob("*.svg")
+    assert "Character-level" in svg.read_text()

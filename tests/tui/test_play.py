@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fake_events import FakeGenerator
 from textual.app import App
 from textual.widgets import Button, Input, Select, Switch
+from tui_helpers import screen_text, wait_for
 
 from tui.messages import TextSampled
 from tui.screens.play import CharPlayScreen, checkpoint_task, play_screen_for
 from tui.widgets.generated_text import GeneratedText, confidence_color
-
-from fake_events import FakeGenerator
-from tui_helpers import screen_text, wait_for
 
 
 class ScreenApp(App[None]):
@@ -45,7 +44,10 @@ async def test_streams_with_the_chosen_settings() -> None:
         await wait_for(pilot, lambda: not screen.generating and generator.calls)
         call = generator.calls[0]
         assert (call["strategy"], call["k"], call["length"], call["prime"]) == (
-            "top-k", 5, 120, "ROMEO:\n"
+            "top-k",
+            5,
+            120,
+            "ROMEO:\n",
         )
         output = screen.query_one(GeneratedText)
         assert len(output.pieces) == 120

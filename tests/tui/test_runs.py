@@ -6,12 +6,11 @@ from pathlib import Path
 
 from textual.app import App
 from textual.widgets import DataTable
+from tui_helpers import screen_text, sent, wait_for
 
 from tui.messages import PlayRequested, ResumeRequested
 from tui.screens.runs import RunsScreen
 from tui.widgets.loss_chart import LossChart
-
-from tui_helpers import screen_text, sent, wait_for
 
 
 class ScreenApp(App[None]):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fake_events import FakeGenerator, run_until
 from textual.pilot import Pilot
+from tui_helpers import wait_for
 
 from tui import messages
 from tui.app import make_app
@@ -18,9 +20,6 @@ from tui.screens.play import CharPlayScreen
 from tui.screens.runs import RunsScreen
 from tui.screens.train import TrainScreen
 from tui.widgets.loss_chart import LossChart
-
-from fake_events import FakeGenerator, run_until
-from tui_helpers import wait_for
 
 SIZE = (110, 34)
 
@@ -57,8 +56,13 @@ def test_configure(snap_compare) -> None:
 
 def test_train(snap_compare) -> None:
     async def run_before(pilot: Pilot) -> None:
-        screen = TrainScreen(None, task="charlm", dataset="tiny-shakespeare", epochs=2,
-                             heading="Character-level text generation · lstm · tiny-shakespeare")
+        screen = TrainScreen(
+            None,
+            task="charlm",
+            dataset="tiny-shakespeare",
+            epochs=2,
+            heading="Character-level text generation · lstm · tiny-shakespeare",
+        )
         await pilot.app.push_screen(screen)
         for event in run_until(420):
             screen.post_message(messages.for_event(event))

@@ -7,7 +7,10 @@ import threading
 import time
 from pathlib import Path
 
+from conftest import tiny_config
+from fake_events import FakeTrainer, nan_failure, run_until, steps
 from textual.app import App
+from tui_helpers import screen_text, wait_for
 
 from tasks.config import ConfigError
 from tasks.runs import read_run
@@ -16,10 +19,6 @@ from tui.screens.train import TrainScreen, anchors_for
 from tui.widgets.loss_chart import LossChart, downsample
 from tui.widgets.run_stats import RunStats
 from tui.widgets.train_progress import TrainProgress
-
-from conftest import tiny_config
-from fake_events import FakeTrainer, nan_failure, run_until, steps
-from tui_helpers import screen_text, wait_for
 
 
 class ScreenApp(App[None]):
@@ -33,9 +32,7 @@ class ScreenApp(App[None]):
         self.push_screen(self.the_screen)
 
 
-def fake_screen(
-    events, delay: float = 0.0, hold: bool = False
-) -> tuple[TrainScreen, FakeTrainer]:
+def fake_screen(events, delay: float = 0.0, hold: bool = False) -> tuple[TrainScreen, FakeTrainer]:
     trainer = FakeTrainer(events, delay=delay, hold=hold)
     screen = TrainScreen(lambda: trainer, task="charlm", dataset="tiny-shakespeare", epochs=2)
     return screen, trainer
@@ -67,8 +64,8 @@ async def test_events_drive_chart_stats_and_progress() -> None:
     app = ScreenApp(screen)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: screen.state == "stopped" or
-                       screen.query_one(RunStats).step is not None and
-                       screen.query_one(RunStats).step.step == 300)  # fmt: skip
+                       (screen.query_one(RunStats).step is not None and
+                       screen.query_one(RunStats).step.step == 300))  # fmt: skip
         await pilot.pause(0.3)
         chart = screen.query_one("#loss-chart", LossChart)
         assert len(chart.series["train"][0]) == 30

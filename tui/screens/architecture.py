@@ -71,8 +71,8 @@ language model reads left to right).
                 yield ArchCard(id="arch-card")
         with Horizontal(id="arch-sizes", classes="panel"):
             yield Field("layers", "Layers", 1)
-            yield Field("hidden", "Hidden units", 1)
-            yield Field("embed", "Input (embedding)", 1)
+            yield Field("hidden", "Hidden", 1)
+            yield Field("embed", "Input size", 1)
             with Vertical(classes="switch-field"):
                 yield Label("Bidirectional")
                 yield Switch(id="bidirectional")
@@ -81,7 +81,7 @@ language model reads left to right).
                 yield Switch(id="attention")
             with Vertical(id="arch-next-box"):
                 yield Label(" ")
-                yield Button("Next ›", id="arch-next", variant="primary")
+                yield Button("Next ›", id="arch-next", variant="primary", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -89,15 +89,16 @@ language model reads left to right).
         self.sub_title = f"{info.title} · choose an architecture"
         self.query_one("#archs").border_title = "Architectures"
         self.query_one("#arch-sizes").border_title = "Sizes"
+        self.query_one("#arch-card-box").can_focus = False  # tab goes list -> sizes
         unused = [option for option in ("bidirectional", "attention") if option not in info.options]
         for option in unused:
             switch = self.query_one(f"#{option}", Switch)
             switch.disabled = True
             switch.tooltip = f"{info.name} does not use this option"
         if unused:
-            self.query_one("#arch-sizes").border_subtitle = (
-                f"{' and '.join(unused)}: not used by {info.name}"
-            )
+            self.query_one(
+                "#arch-sizes"
+            ).border_subtitle = f"{' and '.join(unused)}: not used by {info.name}"
         archs = self.query_one(ArchList)
         start = self.initial.arch if self.initial else info.archs[0]
         index = info.archs.index(start) if start in info.archs else 0

@@ -160,7 +160,7 @@ download fails you can train on the built-in offline text instead.
             message = str(exc).strip()
             name = error_field(message)
             if name is not None and name in values:
-                return {name: message}, "", None
+                return {name: _OPTION.sub("", message, count=1).strip()}, "", None
             return {}, message, None
         return {}, "", config
 

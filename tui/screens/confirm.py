@@ -18,8 +18,9 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No"),
     ]
 
-    def __init__(self, title: str, question: str, yes: str = "Yes", no: str = "Cancel",
-                 danger: bool = False) -> None:
+    def __init__(
+        self, title: str, question: str, yes: str = "Yes", no: str = "Cancel", danger: bool = False
+    ) -> None:
         super().__init__()
         self.title_text = title
         """The box's title."""
@@ -37,8 +38,11 @@ class ConfirmScreen(ModalScreen[bool]):
             box.border_title = self.title_text
             yield Static(self.question, id="confirm-question")
             with Horizontal(id="confirm-buttons"):
-                yield Button(f"{self.yes} (y)", id="confirm-yes",
-                             variant="error" if self.danger else "primary")
+                yield Button(
+                    f"{self.yes} (y)",
+                    id="confirm-yes",
+                    variant="error" if self.danger else "primary",
+                )
                 yield Button(f"{self.no} (n)", id="confirm-no")
 
     def on_mount(self) -> None:

@@ -28,12 +28,13 @@ def key_table(screen: Screen) -> Table:
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
     seen: set[tuple[str, str]] = set()
-    for key, active in screen.active_bindings.items():
+    for _key, active in screen.active_bindings.items():
         binding = active.binding
+        own = active.node is screen or active.node is screen.app
+        if binding.system or not (own or binding.show):
+            continue  # leave out widgets' navigation keys (arrows, page up, ...)
         description = binding.description or binding.action.replace("_", " ")
         if not description or (binding.action, description) in seen:
-            continue
-        if key in ("tab", "shift+tab"):
             continue
         seen.add((binding.action, description))
         label = binding.key_display or screen.app.get_key_display(binding)

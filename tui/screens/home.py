@@ -22,6 +22,16 @@ INTRO = (
 class HomeScreen(Screen[None]):
     """Tasks on the left, the highlighted one in full on the right."""
 
+    HELP = """\
+### Home
+
+Each task is something a recurrent network can learn, with the datasets it trains on and
+whether they are already here (*cached*, *found in data root*), will be downloaded once
+(*download* and the size), or are built in (*offline default*, no network needed).
+
+Press **enter** on a task to choose an architecture, then the hyperparameters, then train.
+"""
+
     BINDINGS = [
         Binding("enter", "new_run", "New run", show=True, priority=False),
         Binding("r", "runs", "Runs"),

@@ -34,7 +34,7 @@ class ResumeScreen(ModalScreen[int | None]):
                 "where it stopped (same data order, optimiser state and schedule).",
                 id="resume-text",
             )
-            yield Field("epochs", "Train to epochs in all", self.epochs, "int", inline=True)
+            yield Field("epochs", "Epochs in all", self.epochs, "int", inline=True)
             with Horizontal(id="resume-buttons"):
                 yield Button("Resume", id="resume-go", variant="primary")
                 yield Button("Cancel", id="resume-cancel")

@@ -23,7 +23,7 @@ from tasks.runs import RunInfo, list_runs, read_history, runs_root
 from tui.messages import PlayRequested, ResumeRequested
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.resume import ResumeScreen
-from tui.widgets.loss_chart import COLORS, LossChart
+from tui.widgets.loss_chart import COLORS, LossChart, rich_color
 from tui.widgets.run_stats import fmt_metric
 
 STATUS_STYLES = {"finished": "green", "stopped": "yellow", "failed": "red", "running": "cyan"}
@@ -129,7 +129,7 @@ checkpoint in Play, **d** deletes it (after asking).
         mark = Text(" ")
         if run.path in self.marked:
             i = self.marked.index(run.path)
-            mark = Text("●", style=COLORS[i % len(COLORS)])
+            mark = Text("●", style=rich_color(COLORS[i % len(COLORS)]))
         dataset = Path(run.dataset).name if "/" in run.dataset else run.dataset
         return [
             mark,
@@ -183,8 +183,10 @@ checkpoint in Play, **d** deletes it (after asking).
             shown = [current]
             self.query_one("#runs-chart-box").border_title = f"Curves · {current.path.name}"
         for i, run in enumerate(shown):
-            color = COLORS[(self.marked.index(run.path) if run.path in self.marked else i) % len(COLORS)]
-            label = run.path.name[-24:] if len(shown) > 1 else ""
+            color = COLORS[
+                (self.marked.index(run.path) if run.path in self.marked else i) % len(COLORS)
+            ]
+            label = f"{run.arch} {run.started[5:16]}" if len(shown) > 1 else ""
             self._plot_run(chart, run, color, label)
         if len(shown) == 1:
             info = TASKS.get(current.task)

@@ -197,7 +197,9 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         info = TASKS.get(self.task_name)
         self.sub_title = self.heading
         self.query_one("#chart-box").border_title = "Loss"
-        self.query_one("#stats-box").border_title = "Run"
+        stats_box = self.query_one("#stats-box")
+        stats_box.border_title = "Run"
+        stats_box.can_focus = False
         self.query_one("#train-log").border_title = "Events"
         stats = self.query_one(RunStats)
         stats.epochs = self.epochs
@@ -253,12 +255,11 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
             self.failure = text or type(error).__name__
             self.state = "failed"
             self.log_line(f"error: {self.failure}", "red")
-        elif event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
-            if self.state in RUNNING:
-                self.state = "stopped"
-        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            if self.leave_when_stopped and self.is_current:
-                self.dismiss()
+        elif event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED) and self.state in RUNNING:
+            self.state = "stopped"
+        ended = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+        if event.state in ended and self.leave_when_stopped and self.is_current:
+            self.dismiss()
 
     def stop_work(self) -> None:
         """Ask the trainer to stop after this batch (it saves a checkpoint). Safe to repeat."""

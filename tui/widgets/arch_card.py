@@ -65,8 +65,14 @@ class ArchCard(Widget):
         parts: list[RenderableType] = [
             Text(arch.summary, style="italic"),
             Text(""),
-            Panel(Text(arch.equations), title="the cell", title_align="left", border_style="dim",
-                  expand=True, padding=(0, 1)),
+            Panel(
+                Text(arch.equations),
+                title="the cell",
+                title_align="left",
+                border_style="dim",
+                expand=True,
+                padding=(0, 1),
+            ),
             Text("σ sigmoid · ⊙ element-wise product · x_t input · h_t hidden state", style="dim"),
             Text(""),
         ]
@@ -108,11 +114,12 @@ class ArchCard(Widget):
             table.add_row(
                 Text(rest, style="dim"),
                 Text(
-                    f"{directions}× ({gates}·{h}×{h * directions} + {gates}·{h}×{h} + 2·{gates}·{h})"
-                    " each",
+                    f"{directions}× ({gates}·{h}×{h * directions} + {gates}·{h}×{h} "
+                    f"+ 2·{gates}·{h}) each",
                     style="dim",
                 ),
             )
-        table.add_row(Text(""), Text("+ embedding and output head (they depend on the data)",
-                                     style="dim"))
+        table.add_row(
+            Text(""), Text("+ embedding and output head (they depend on the data)", style="dim")
+        )
         return table

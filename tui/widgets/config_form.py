@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -32,7 +33,7 @@ def field_docs() -> dict[str, str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and node.name == "TrainConfig":
             body = node.body
-            for stmt, after in zip(body, body[1:]):
+            for stmt, after in itertools.pairwise(body):
                 if (
                     isinstance(stmt, ast.AnnAssign)
                     and isinstance(stmt.target, ast.Name)
@@ -134,8 +135,9 @@ class ConfigForm(Widget):
         def control(self) -> ConfigForm:
             return self.form
 
-    def __init__(self, config: TrainConfig, *, backends: tuple[str, ...] = BACKENDS,
-                 id: str | None = None) -> None:
+    def __init__(
+        self, config: TrainConfig, *, backends: tuple[str, ...] = BACKENDS, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.config = config
         """The starting values (task- and architecture-aware defaults)."""

@@ -1,4 +1,4 @@
-"""`DatasetPicker`: a task's registry datasets or a local path, with status and download progress."""
+"""`DatasetPicker`: a task's registry datasets or a local path; status and download progress."""
 
 from __future__ import annotations
 
@@ -158,9 +158,7 @@ class DatasetPicker(Widget):
                 (f" · {info.license}", "dim"),
             )
         elif state == "offline default":
-            line = Text.assemble(
-                (f"{info.title}: ", "bold"), ("built in, no download", "cyan")
-            )
+            line = Text.assemble((f"{info.title}: ", "bold"), ("built in, no download", "cyan"))
         else:
             line = Text.assemble((f"{info.title}: ", "bold"), (state, "green"))
         status.update(line)
@@ -173,9 +171,11 @@ class DatasetPicker(Widget):
     def watch_failure(self, failure: str) -> None:
         self.set_class(bool(failure), "-failed")
         if self.is_mounted:
-            text = f"Download failed: {failure}." if failure else ""
+            reason = failure.removeprefix("download failed: ").rstrip(".")
+            text = f"Could not download it: {reason}." if failure else ""
             if failure and self.offline is not None:
                 text += f" The built-in {self.offline.title} works without a network."
+                self.query_one("#dataset-offline", Button).focus()
             self.query_one("#dataset-failure-text", Static).update(text)
 
     def progress(self, done: int, total: int) -> None:

@@ -97,7 +97,10 @@ class Field(Widget):
         disabled: bool = False,
     ) -> None:
         super().__init__(
-            name=name, id=id or f"field-{name}", disabled=disabled, classes="-inline" if inline else ""
+            name=name,
+            id=id or f"field-{name}",
+            disabled=disabled,
+            classes="-inline" if inline else "",
         )
         self.inline = inline
         """Label left of a one-row input (forms) rather than above a boxed one."""

@@ -22,6 +22,15 @@ BUSY_FRACTION = 0.1
 COLORS = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "white")
 """Series colours, in the order series are added."""
 
+RICH_COLORS = {"orange": "dark_orange", "gray": "grey50"}
+"""plotext colour names that Rich spells differently (for marks that match a series)."""
+
+
+def rich_color(color: str) -> str:
+    """The Rich name of a plotext colour."""
+    return RICH_COLORS.get(color, color)
+
+
 ANCHOR_COLOR = "gray"
 """Reference lines are drawn dim."""
 

@@ -15,7 +15,7 @@ def fmt_duration(seconds: float | None) -> str:
     """`1h 02m`, `3m 07s`, `12s`; `–` when unknown."""
     if seconds is None:
         return "–"
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:

@@ -42,33 +42,36 @@ class TaskDetail(Widget):
         parts.append(Text.assemble(("\nmetric  ", "dim"), metric_phrase(self.task_name)))
 
         parts.append(Text("\nDatasets", style="bold"))
+        wide = self.size.width >= 70
         datasets = Table.grid(padding=(0, 2))
         datasets.add_column(no_wrap=True)
         datasets.add_column(no_wrap=True)
-        datasets.add_column()
+        if wide:
+            datasets.add_column()
         for info_ds in ds.datasets_for(self.task_name):
             state = ds.status(info_ds)
             default = " *" if info_ds.name == info.default_dataset else ""
-            datasets.add_row(
-                Text(info_ds.name + default),
-                Text(state, style=status_style(state)),
-                Text(info_ds.title, style="dim"),
-            )
+            row = [Text(info_ds.name + default), Text(state, style=status_style(state))]
+            if wide:
+                row.append(Text(info_ds.title, style="dim"))
+            datasets.add_row(*row)
         parts.append(datasets)
         parts.append(Text("* the default; choose another on the configure screen", style="dim"))
 
         parts.append(Text("\nArchitectures", style="bold"))
-        archs = Table.grid(padding=(0, 2))
-        archs.add_column(no_wrap=True)
-        archs.add_column()
         for name in info.archs:
             arch = ARCHITECTURES.get(name)
             if arch is not None:
-                archs.add_row(Text(arch.title.replace(" (NumPy)", "")), Text(arch.summary, style="dim"))
-        parts.append(archs)
+                parts.append(
+                    Text.assemble(
+                        (arch.title.replace(" (NumPy)", ""), ""), "  ", (arch.summary, "dim")
+                    )
+                )
 
         if info.anchors:
-            parts.append(Text(f"\nReference {info.primary_metric} on the default data", style="bold"))
+            parts.append(
+                Text(f"\nReference {info.primary_metric} on the default data", style="bold")
+            )
             anchors = Table.grid(padding=(0, 2))
             for label, value in info.anchors.items():
                 anchors.add_row(Text(label), Text(f"{value:g}", style="cyan"))

@@ -30,7 +30,9 @@ class TrainProgress(Widget):
     TrainProgress > ProgressBar { width: 1fr; }
     TrainProgress > ProgressBar > Bar { width: 1fr; }
     TrainProgress > #train-eta { width: 16; padding: 0 0 0 1; color: $text-muted; }
-    """ + "".join(f"TrainProgress > #train-state.-{k} {{ color: {v}; }}\n" for k, v in STATE_STYLES.items())
+    """ + "".join(
+        f"TrainProgress > #train-state.-{k} {{ color: {v}; }}\n" for k, v in STATE_STYLES.items()
+    )
 
     progress: reactive[float] = reactive(0.0)
     """Fraction done, 0..1."""

@@ -1,0 +1,48 @@
+"""`SeriesRNN`: a window of a series -> stacked recurrent layers -> the next value(s)."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from models.recurrent import Recurrent
+
+
+class SeriesRNN(nn.Module):
+    """Reads a window of `features` per time step and predicts the next `outputs` values.
+
+    Args:
+        features: inputs per time step F (the scaled value, plus date features if any).
+        hidden: hidden size H of each recurrent layer.
+        layers: stacked layers L.
+        cell: rnn, lstm or gru.
+        outputs: values predicted at once (1: one step; H: a direct multi-step forecast).
+        dropout: between layers and before the head (training only).
+        backend: fused (nn.LSTM and friends) or scratch (our cells); same parameter names.
+    """
+
+    def __init__(
+        self,
+        features: int,
+        hidden: int = 32,
+        layers: int = 2,
+        cell: str = "lstm",
+        outputs: int = 1,
+        dropout: float = 0.0,
+        backend: str = "fused",
+    ) -> None:
+        super().__init__()
+        self.cell = cell
+        self.rnn = Recurrent(
+            cell, features, hidden, num_layers=layers, batch_first=True,
+            dropout=dropout if layers > 1 else 0.0, backend=backend,
+        )  # fmt: skip
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden, outputs)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x (B, W, F) -> the next values (B, outputs), in the scaled units of the inputs."""
+        out, _ = self.rnn(x)  # (B, W, H)
+        return self.head(self.drop(out[:, -1]))  # (B, outputs)
+
+
+__all__ = ["SeriesRNN"]
