@@ -62,6 +62,15 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--eval-every", type=float, dest="eval_every_s", help="seconds between quick evals"
     )
+    ts = p.add_argument_group("timeseries")
+    ts.add_argument("--horizon", type=int, help="steps ahead to forecast (default 1)")
+    ts.add_argument("--forecast", choices=["recursive", "direct"], help="multi-step strategy")
+    ts.add_argument(
+        "--transform",
+        choices=["auto", "none", "log", "diff", "log-diff", "seasonal", "log-seasonal"],
+        help="log and/or differencing before scaling (auto: per dataset)",
+    )
+    ts.add_argument("--season", type=int, help="season length in steps (0: from the data)")
     p.add_argument("--out", help="the run folder (default: a new one in the user data directory)")
     p.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
 
@@ -75,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     train = sub.add_parser("train", help="train headless")
-    train.add_argument("task", help="charlm")
+    train.add_argument("task", help="charlm | timeseries")
     _add_train_options(train)
 
     resume = sub.add_parser("resume", help="continue a run exactly where it stopped")
@@ -98,6 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--temperature", type=float, default=0.8)
     gen.add_argument("--length", type=int, default=500)
     gen.add_argument("--seed", type=int, default=0)
+
+    fc = sub.add_parser("forecast", help="forecast with a timeseries checkpoint")
+    fc.add_argument("checkpoint")
+    fc.add_argument("--horizon", type=int, default=None, help="steps ahead (default: the run's)")
+    fc.add_argument(
+        "--origin", help="the last known step: a date of the series or an index (default: the end)"
+    )
+    fc.add_argument("--dataset", help="forecast another series of the same format")
+    fc.add_argument("--json", action="store_true")
 
     runs = sub.add_parser("runs", help="list the saved runs")
     runs.add_argument("--json", action="store_true")
@@ -126,6 +144,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "dataset", "backend", "layers", "hidden", "embed", "bidirectional", "attention",
             "dropout", "lr", "weight_decay", "schedule", "warmup_steps", "batch", "seq_len",
             "clip", "epochs", "minutes", "seed", "threads", "device", "eval_every_s",
+            "horizon", "forecast", "transform", "season",
         )
     }  # fmt: skip
     config = default_config(args.task, args.arch, **options)
@@ -259,6 +278,37 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from tasks.timeseries import SeriesForecaster
+
+    forecaster = SeriesForecaster(args.checkpoint, dataset=args.dataset)
+    horizon = args.horizon if args.horizon is not None else forecaster.config.horizon
+    result = forecaster.forecast(horizon, origin=args.origin)
+    series = forecaster.series
+    if args.json:
+        print(json.dumps({
+            "checkpoint": args.checkpoint, "dataset": forecaster.config.dataset,
+            "column": series.column, "unit": series.unit, "horizon": horizon,
+            "forecast_strategy": forecaster.config.forecast, **result.to_dict(),
+            "metrics": forecaster.metrics,
+        }))  # fmt: skip
+        return 0
+    if series.note:
+        print(f"note: {series.note}")
+    print(
+        f"{forecaster.config.dataset} ({series.column}{', ' + series.unit if series.unit else ''})"
+        f": {horizon} step(s) after {result.origin_date} ({forecaster.config.forecast})"
+    )
+    print(f"{'date':12} {'forecast':>12} {'actual':>12} {'persistence':>12} {'seasonal':>12}")
+    for row in result.to_dict()["steps"]:
+        actual, naive = (
+            "" if v is None else f"{v:.4g}" for v in (row["actual"], row["seasonal_naive"])
+        )
+        print(f"{row['date']:12} {row['forecast']:12.4g} {actual:>12} "
+              f"{row['persistence']:12.4g} {naive:>12}")  # fmt: skip
+    return 0
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     from tasks.runs import list_runs
 
@@ -318,6 +368,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "resume": cmd_resume,
     "eval": cmd_eval,
     "generate": cmd_generate,
+    "forecast": cmd_forecast,
     "runs": cmd_runs,
     "data": cmd_data,
 }

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import math
+import random
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from textual.app import App
 from textual.pilot import Pilot
@@ -31,3 +35,62 @@ def sent(messages: list, kind: type) -> list:
         if isinstance(message, kind):
             unique.setdefault(id(message), message)
     return list(unique.values())
+
+
+def tiny_config(path: Path, epochs: int = 1, **overrides):
+    """A charlm config that trains on `path` in about a second (one torch thread)."""
+    from tasks.registry import default_config
+
+    values = dict(
+        dataset=str(path), hidden=32, layers=1, embed=16, batch=8, seq_len=32, epochs=epochs,
+        threads=1, warmup_steps=5,
+    )  # fmt: skip
+    values.update(overrides)
+    return default_config("charlm", "lstm", **values)
+
+
+def write_fake_run(
+    root: Path,
+    name: str,
+    arch: str,
+    started: str,
+    final: float,
+    status: str = "finished",
+    steps: int = 400,
+    dataset: str = "tiny-shakespeare",
+) -> Path:
+    """A run folder with a summary and a smooth, seeded loss history (no torch, no checkpoint)."""
+
+    rng = random.Random(name)
+    run = root / name
+    run.mkdir(parents=True)
+    lines = []
+    for step in range(10, steps + 1, 10):
+        loss = final + (4.2 - final) * math.exp(-step / (steps / 5)) + rng.uniform(-0.05, 0.05)
+        lines.append({"event": "step", "step": step, "epoch": 0, "progress": step / steps,
+                      "loss": loss, "lr": 0.003, "grad_norm": 0.5, "tokens_per_s": 20000.0,
+                      "elapsed_s": step / 10, "eta_s": 1.0})  # fmt: skip
+        if step % 100 == 0:
+            val = final + 0.08 + (4.2 - final) * math.exp(-step / (steps / 5))
+            lines.append({"event": "eval", "step": step, "epoch": step // 200,
+                          "metrics": {"val_loss": val, "val_bpc": val / math.log(2)},
+                          "full": True})  # fmt: skip
+    lines.append(
+        {
+            "event": "eval",
+            "step": steps,
+            "epoch": 2,
+            "full": True,
+            "metrics": {"val_loss": final + 0.08, "val_bpc": (final + 0.08) / math.log(2)},
+        }
+    )
+    (run / "history.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    config = {"task": "charlm", "arch": arch, "dataset": dataset, "layers": 2, "hidden": 256,
+              "embed": 64, "lr": 0.003, "schedule": "cosine", "batch": 64, "seq_len": 128,
+              "epochs": 2}  # fmt: skip
+    summary = {"task": "charlm", "arch": arch, "dataset": dataset, "status": status,
+               "reason": None, "step": steps, "epoch": 2 if status == "finished" else 1,
+               "metrics": {"val_loss": final + 0.08, "val_bpc": round((final + 0.08) / 0.6931, 4)},
+               "primary_metric": "val_loss", "started": started, "config": config}  # fmt: skip
+    (run / "summary.json").write_text(json.dumps(summary))
+    return run

@@ -25,6 +25,7 @@ from textual.widgets import Button, Footer, Header, Label, Select, Static, Switc
 from textual.worker import Worker, WorkerState
 
 from tui.messages import GeneratorLoaded, TextSampled
+from tui.screens.forecast_play import ForecastPlayScreen
 from tui.widgets.field import Field
 from tui.widgets.generated_text import GeneratedText, legend
 
@@ -298,6 +299,7 @@ it when it was chosen: green is confident, red a long shot.
 
 PLAY_SCREENS: dict[str, Callable[[Path], Screen[Any]]] = {
     "charlm": CharPlayScreen,
+    "timeseries": ForecastPlayScreen,
 }
 """Task name -> the screen that plays with its checkpoints (task issues add theirs here)."""
 

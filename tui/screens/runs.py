@@ -22,6 +22,7 @@ from tasks.registry import TASKS
 from tasks.runs import RunInfo, list_runs, read_history, runs_root
 from tui.messages import PlayRequested, ResumeRequested
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.play import PLAY_SCREENS
 from tui.screens.resume import ResumeScreen
 from tui.widgets.loss_chart import COLORS, LossChart, rich_color
 from tui.widgets.run_stats import fmt_metric
@@ -124,8 +125,21 @@ checkpoint in Play, **d** deletes it (after asking).
             table.move_cursor(row=min(max(row, 0), len(self.runs) - 1))
         self._show()
 
-    def _cells(self, run: RunInfo) -> list[Any]:
+    def best(self, run: RunInfo) -> tuple[str, float | None]:
+        """(metric, best value over the run's full evaluations), else its latest value."""
         name, value = primary(run)
+        info = TASKS.get(run.task)
+        values = [
+            r["metrics"][name]
+            for r in self.history(run.path)
+            if r.get("event") == "eval" and r.get("full") and name in r.get("metrics", {})
+        ]
+        if values and info is not None:
+            return name, min(values) if info.lower_is_better else max(values)
+        return name, value
+
+    def _cells(self, run: RunInfo) -> list[Any]:
+        name, value = self.best(run)
         mark = Text(" ")
         if run.path in self.marked:
             i = self.marked.index(run.path)
@@ -256,7 +270,11 @@ checkpoint in Play, **d** deletes it (after asking).
             return self.current is not None
         if action == "play":
             current = self.current
-            return current is not None and run_checkpoint(current.path) is not None
+            return (
+                current is not None
+                and current.task in PLAY_SCREENS
+                and run_checkpoint(current.path) is not None
+            )
         return True
 
     def action_mark(self) -> None:

@@ -394,8 +394,9 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         elif state in ("finished", "stopped"):
             word = "Finished" if state == "finished" else "Stopped"
             text = Text.assemble((f"{word}. ", "bold green"))
-            if self.checkpoint is not None:
-                text.append("g: play with the model · r: all runs · escape: home", "default")
+            if self.check_action("play", ()):
+                text.append("g: play with the model · ", "default")
+            text.append("r: all runs · escape: home", "default")
         else:
             text = Text("space pause · s save · x stop", style="dim")
         banner.update(text)
@@ -406,7 +407,10 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         if action in ("toggle_pause", "save", "stop"):
             return self.state in ("training", "paused")
         if action == "play":
-            return self.checkpoint is not None and self.checkpoint.exists()
+            from tui.screens.play import PLAY_SCREENS
+
+            playable = self.task_name in PLAY_SCREENS
+            return playable and self.checkpoint is not None and self.checkpoint.exists()
         return True
 
     def action_toggle_pause(self) -> None:

@@ -36,6 +36,8 @@ class RunStats(Widget):
     DEFAULT_CSS = """
     RunStats { height: 12; }
     """
+    # A fixed height (changed only when the number of rows changes) keeps a step update from
+    # re-laying out the whole screen.
 
     started: reactive[Any] = reactive(None, always_update=True)
     """The run's `Started` event (None while loading)."""
@@ -83,4 +85,10 @@ class RunStats(Widget):
             table.add_row("learning rate", f"{s.lr:.2e}")
             table.add_row("grad norm", f"{s.grad_norm:.3f}")
             table.add_row("elapsed", fmt_duration(s.elapsed_s))
+        rows = max(len(table.rows), 12)
+        if self.styles.height is None or self.styles.height.value != rows:
+            self.call_later(self._set_height, rows)
         return table
+
+    def _set_height(self, rows: int) -> None:
+        self.styles.height = rows

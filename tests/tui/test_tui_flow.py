@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from conftest import tiny_config
-from tui_helpers import wait_for
+from tui_helpers import tiny_config, wait_for
 
 from tasks.checkpoint import load_checkpoint
 from tasks.runs import list_runs, read_run

@@ -7,10 +7,9 @@ import threading
 import time
 from pathlib import Path
 
-from conftest import tiny_config
 from fake_events import FakeTrainer, nan_failure, run_until, steps
 from textual.app import App
-from tui_helpers import screen_text, wait_for
+from tui_helpers import screen_text, tiny_config, wait_for
 
 from tasks.config import ConfigError
 from tasks.runs import read_run
