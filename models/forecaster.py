@@ -16,6 +16,10 @@ class SeriesRNN(nn.Module):
         layers: stacked layers L.
         cell: rnn, lstm or gru.
         outputs: values predicted at once (1: one step; H: a direct multi-step forecast).
+        residual: predict the change from the last input value (feature 0) rather than the
+            value itself, so the untrained model starts as the persistence forecast and only
+            learns a correction (series are short; this keeps the RNN from regressing to the
+            training mean when the test part sits at another level).
         dropout: between layers and before the head (training only).
         backend: fused (nn.LSTM and friends) or scratch (our cells); same parameter names.
     """
@@ -29,9 +33,11 @@ class SeriesRNN(nn.Module):
         outputs: int = 1,
         dropout: float = 0.0,
         backend: str = "fused",
+        residual: bool = True,
     ) -> None:
         super().__init__()
         self.cell = cell
+        self.residual = residual
         self.rnn = Recurrent(
             cell, features, hidden, num_layers=layers, batch_first=True,
             dropout=dropout if layers > 1 else 0.0, backend=backend,
@@ -42,7 +48,8 @@ class SeriesRNN(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """x (B, W, F) -> the next values (B, outputs), in the scaled units of the inputs."""
         out, _ = self.rnn(x)  # (B, W, H)
-        return self.head(self.drop(out[:, -1]))  # (B, outputs)
+        y = self.head(self.drop(out[:, -1]))  # (B, outputs)
+        return y + x[:, -1, :1] if self.residual else y
 
 
 __all__ = ["SeriesRNN"]

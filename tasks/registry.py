@@ -78,6 +78,29 @@ TASKS: dict[str, TaskInfo] = {
             },
             anchors={"5-gram": 1.69, "nanoGPT CPU": 1.88, "baby GPT (A100)": 1.47},
         ),
+        TaskInfo(
+            name="timeseries",
+            title="Time-series forecasting",
+            summary="forecast real series (airline passengers, temperatures, sunspots, S&P 500) "
+            "and beat the naive baselines",
+            module="tasks.timeseries",
+            primary_metric="val_rmse",
+            lower_is_better=True,
+            default_dataset="airline-passengers",
+            archs=("lstm", "gru", "rnn"),
+            defaults={
+                "layers": 1,
+                "hidden": 16,
+                "batch": 32,
+                "seq_len": 24,
+                "lr": 3e-3,
+                "clip": 1.0,
+                "dropout": 0.2,
+                "weight_decay": 1e-4,
+                "warmup_steps": 20,
+                "epochs": 10,
+            },
+        ),
     )
 }
 

@@ -31,15 +31,18 @@ from typing import Any
 
 import numpy as np
 
+from tasks.config import TRANSFORMS  # auto, none, log, diff, log-diff, seasonal, log-seasonal
 from tasks.datasets import DatasetError, resolve
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-", "."}
 """Cell texts (lower-cased, stripped) read as a missing value."""
 
-DATE_FORMATS = ("%Y-%m-%d", "%Y-%m", "%Y/%m/%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y")
-"""Tried in order when a file's date format is not known; the first that reads every row wins."""
+DATE_FORMATS = (
+    "%Y-%m-%d", "%Y-%m", "%Y/%m/%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y", "%d-%m-%y", "%d/%m/%y",
+)  # fmt: skip
+"""Tried in order when a file's date format is not known; the first that reads every row wins
+(``%Y`` takes exactly four digits, so ``DD-MM-YY`` dates, as in sp500.csv, never read as ISO)."""
 
-from tasks.config import TRANSFORMS  # noqa: E402  log and/or differencing (lag 1 or the season)
 
 MIN_LENGTH = 3
 
@@ -120,6 +123,9 @@ class Series:
     spec: SeriesSpec | None = None
     note: str = ""
     """How the data was found (offline default, data root...)."""
+    source: str = "local path"
+    """`Resolved.source`: local path, data root, cache, download or offline default."""
+    _dates: list[date] = field(default_factory=list, repr=False)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -131,39 +137,45 @@ class Series:
 
     def date_at(self, i: int) -> date:
         """The date of step i; steps past the end continue the frequency."""
-        n = len(self.dates)
-        if i < n:
-            return self.dates[i].astype(object)
-        last: date = self.dates[-1].astype(object)
-        k = i - n + 1
-        if self.freq in ("monthly", "quarterly", "yearly"):
-            months = {"monthly": 1, "quarterly": 3, "yearly": 12}[self.freq] * k
-            m = last.month - 1 + months
-            return date(last.year + m // 12, m % 12 + 1, min(last.day, 28))
-        if self.freq == "business-daily":
-            d = last
-            while k > 0:
-                d += timedelta(days=1)
-                if d.weekday() < 5:
-                    k -= 1
-            return d
-        step = int(np.median(np.diff(self.dates).astype(int))) if n > 1 else 1
-        return last + timedelta(days=step * k)
+        return self.dates_through(i + 1)[i]
 
-    def phase(self, index: np.ndarray) -> np.ndarray:
-        """Position within the season in [0, 1) for step indices (calendar-based where known)."""
-        out = np.empty(len(index), dtype=np.float64)
-        for j, i in enumerate(index):
-            d = self.date_at(int(i))
-            if self.freq == "monthly":
-                out[j] = (d.month - 1) / 12
-            elif self.freq in ("daily", "business-daily", "weekly") and self.season >= 300:
-                out[j] = (d.timetuple().tm_yday - 1) / 365.25
-            elif self.freq in ("daily", "business-daily") and self.season in (5, 7):
-                out[j] = d.weekday() / 7
+    def dates_through(self, m: int) -> list[date]:
+        """The dates of steps 0..m-1 (extended past the end at the series' frequency; cached)."""
+        if not self._dates:
+            self._dates = list(self.dates.astype(object))
+        out = self._dates
+        if len(out) >= m:
+            return out
+        n = len(self.dates)
+        step = int(np.median(np.diff(self.dates).astype(int))) if n > 1 else 1
+        first: date = out[n - 1]
+        while len(out) < m:
+            last = out[-1]
+            if self.freq in ("monthly", "quarterly", "yearly"):
+                k = len(out) - n + 1
+                months = {"monthly": 1, "quarterly": 3, "yearly": 12}[self.freq] * k
+                mo = first.month - 1 + months
+                out.append(date(first.year + mo // 12, mo % 12 + 1, min(first.day, 28)))
+            elif self.freq == "business-daily":
+                d = last + timedelta(days=1)
+                while d.weekday() >= 5:
+                    d += timedelta(days=1)
+                out.append(d)
             else:
-                out[j] = (int(i) % max(self.season, 1)) / max(self.season, 1)
+                out.append(last + timedelta(days=step))
         return out
+
+    def phase(self, m: int) -> np.ndarray:
+        """Position within the season in [0, 1) of steps 0..m-1 (calendar-based where known)."""
+        dates = self.dates_through(m)[:m]
+        if self.freq == "monthly" and self.season == 12:
+            return np.array([(d.month - 1) / 12 for d in dates])
+        if self.freq in ("daily", "business-daily") and self.season >= 300:
+            return np.array([(d.timetuple().tm_yday - 1) / 365.25 for d in dates])
+        if self.freq in ("daily", "business-daily") and self.season in (5, 7):
+            return np.array([d.weekday() / 7 for d in dates])
+        season = max(self.season, 1)
+        return (np.arange(m) % season) / season
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -373,6 +385,7 @@ def load_series(dataset: str, season: int = 0) -> Series:
     if series.repairs:
         note = (note + "; " if note else "") + "repaired: " + ", ".join(series.repairs)
     series.note = note
+    series.source = resolved.source
     return series
 
 

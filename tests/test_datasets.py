@@ -161,11 +161,13 @@ def test_registry_names_and_tasks() -> None:
         "daily-min-temperatures",
         "monthly-sunspots",
         "sp500",
+        "synthetic-series",
     }
     assert [i.name for i in datasets_for("charlm")] == ["tiny-shakespeare", "pydoc-prose"]
     assert default_for("charlm").name == "tiny-shakespeare"
     assert offline_default("charlm").name == "pydoc-prose"
     assert offline_default("sentiment") is None
+    assert offline_default("timeseries").name == "synthetic-series"
     assert datasets_for("gradflow") == [] and default_for("gradflow") is None
     assert {i.name for i in datasets_for("timeseries")} >= {"airline-passengers", "sp500"}
     with pytest.raises(DatasetError, match="unknown task 'poetry'; choose one of: charlm"):
@@ -438,10 +440,18 @@ def test_resolve_falls_back_to_the_offline_default(monkeypatch: pytest.MonkeyPat
 
 
 def test_resolve_with_no_offline_default_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = get_dataset("chnsenticorp")  # sentiment has no offline default (timeseries now has)
+    monkeypatch.setitem(DATASETS, real.name, dataclasses.replace(real, url=dead_url()))
+    with pytest.raises(DatasetError, match="could not download chnsenticorp"):
+        resolve("chnsenticorp")
+
+
+def test_timeseries_falls_back_to_the_synthetic_series(monkeypatch: pytest.MonkeyPatch) -> None:
     real = get_dataset("airline-passengers")
     monkeypatch.setitem(DATASETS, real.name, dataclasses.replace(real, url=dead_url()))
-    with pytest.raises(DatasetError, match="could not download airline-passengers"):
-        resolve("airline-passengers")
+    r = resolve("airline-passengers")
+    assert r.source == "offline default" and r.info == get_dataset("synthetic-series")
+    assert r.note.startswith("airline-passengers not available offline (download failed: ")
 
 
 def test_resolve_local_path(tmp_path: Path) -> None:

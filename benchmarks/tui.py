@@ -1,0 +1,158 @@
+"""The app's cost: training speed with the Train screen live, start-up time, key latency.
+
+1. Throughput: the same run (char LSTM 2×256, embedding 64, batch 64, seq 128, Tiny Shakespeare)
+   headless through `rnn-tui train` (a subprocess, default environment) and inside the app
+   (`App.run_test`, the Train screen visible and its chart redrawing), alternating; tokens/s
+   from each run's history after a warm-up.
+2. Start-up: `rnn-tui` in a pseudo-terminal (120×40) until the home screen's text is drawn;
+   the median of 5.
+3. Key latency while training: in the app run, every 0.5 s press f1 (help opens) and escape
+   (it closes), timing press -> screen changed; the worst seen, and the worst event-loop lag.
+
+    python -m benchmarks.tui [--seconds 60] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import pty
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tui.app import quiet_openmp
+
+quiet_openmp()  # as run_app does, before torch loads
+
+from benchmarks.common import SHAKESPEARE, machine, write_section  # noqa: E402
+from tasks.registry import create_task, default_config  # noqa: E402
+from tasks.runs import read_history  # noqa: E402
+from tasks.trainer import Trainer  # noqa: E402
+from tui.app import make_app  # noqa: E402
+from tui.screens.help import HelpScreen  # noqa: E402
+from tui.screens.train import TrainScreen  # noqa: E402
+
+SIZES = {"embed": 64, "hidden": 256, "layers": 2, "batch": 64, "seq_len": 128}
+WARMUP_S = 5.0
+
+
+def rate_from_history(run_dir: Path) -> float:
+    """Tokens/s between the first step event after the warm-up and the last one."""
+    steps = [r for r in read_history(run_dir) if r["event"] == "step"]
+    first = next(r for r in steps if r["elapsed_s"] >= WARMUP_S)
+    last = steps[-1]
+    tokens = (last["step"] - first["step"]) * SIZES["batch"] * SIZES["seq_len"]
+    return tokens / (last["elapsed_s"] - first["elapsed_s"])
+
+
+def headless(seconds: float, out: Path) -> float:
+    options = [f"--{k.replace('_', '-')}={v}" for k, v in SIZES.items()]
+    subprocess.run(
+        [sys.executable, "-m", "tui.cli", "train", "charlm", "--dataset", str(SHAKESPEARE),
+         *options, "--minutes", str(seconds / 60), "--out", str(out), "--json"],
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    return rate_from_history(out)
+
+
+async def in_app(seconds: float, out: Path) -> tuple[float, list[float], float]:
+    """Train inside the app; returns tokens/s, key latencies (s) and the worst loop lag (s)."""
+    config = default_config("charlm", "lstm", dataset=str(SHAKESPEARE), minutes=seconds / 60,
+                            **SIZES)  # fmt: skip
+    screen = TrainScreen(lambda: Trainer(create_task(config), out), task="charlm",
+                         dataset="tiny-shakespeare")  # fmt: skip
+    app = make_app(preload_torch=False)
+    latencies: list[float] = []
+    lag = 0.0
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.push_screen(screen)
+        start = time.perf_counter()
+        while (
+            screen.state in ("loading", "training") and time.perf_counter() - start < seconds + 60
+        ):
+            before = time.perf_counter()
+            await asyncio.sleep(0.5)
+            lag = max(lag, time.perf_counter() - before - 0.5)
+            if screen.state != "training":
+                continue
+            for key, expected in (("f1", HelpScreen), ("escape", TrainScreen)):
+                t0 = time.perf_counter()
+                await pilot.press(key)
+                while not isinstance(app.screen, expected):
+                    await asyncio.sleep(0.001)
+                latencies.append(time.perf_counter() - t0)
+    return rate_from_history(out), latencies, lag
+
+
+def startup_seconds(timeout: float = 30.0) -> float:
+    """Seconds from spawning `rnn-tui` in a pty to the home screen's text on it."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ.update({"TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"})
+        os.execvp(sys.executable, [sys.executable, "-m", "tui.cli"])
+    start, seen = time.perf_counter(), b""
+    try:
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        while b"Tasks" not in seen and time.perf_counter() - start < timeout:
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if ready:
+                try:
+                    seen += os.read(fd, 65536)
+                except OSError:
+                    break
+        return time.perf_counter() - start
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    starts = [startup_seconds() for _ in range(5)]
+    print("start-up", [round(s, 2) for s in starts], flush=True)
+    rates: dict[str, list[float]] = {"headless": [], "app": []}
+    latencies: list[float] = []
+    lags: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.rounds):
+            rates["headless"].append(headless(args.seconds, Path(tmp) / f"h{i}"))
+            rate, keys, lag = asyncio.run(in_app(args.seconds, Path(tmp) / f"a{i}"))
+            rates["app"].append(rate)
+            latencies += keys
+            lags.append(lag)
+            print(json.dumps({k: [round(x) for x in v] for k, v in rates.items()}), flush=True)
+    head, app = statistics.median(rates["headless"]), statistics.median(rates["app"])
+    write_section(
+        "tui",
+        f"""## The app's cost (`python -m benchmarks.tui`)
+
+{machine()}.
+
+| measure | value | bar |
+|---|---|---|
+| training throughput, Train screen live (`App.run_test`, 120×40) vs headless `rnn-tui train` | {app:,.0f} vs {head:,.0f} tokens/s = **{app / head:.2f}** (rounds: app {", ".join(f"{r:,.0f}" for r in rates["app"])}; headless {", ".join(f"{r:,.0f}" for r in rates["headless"])}) | ≥ 0.95 |
+| start-up, `rnn-tui` to the home screen drawn (pty, 120×40), median of 5 | **{statistics.median(starts):.2f} s** (all: {", ".join(f"{s:.2f}" for s in starts)}) | ≤ 1.5 s |
+| key press to screen change while training (f1 / escape every 0.5 s, {len(latencies)} presses over {args.rounds}×{args.seconds:.0f} s) | worst **{1000 * max(latencies):.0f} ms**, median {1000 * statistics.median(latencies):.0f} ms; worst event-loop lag {1000 * max(lags):.0f} ms | ≤ 100 ms |
+
+Run: char LSTM 2×256, embedding 64, batch 64, seq 128 on Tiny Shakespeare, {args.seconds:.0f} s each,
+alternating headless/app, {args.rounds} rounds; tokens/s after a {WARMUP_S:.0f} s warm-up.""",
+    )
+
+
+if __name__ == "__main__":
+    main()
