@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
 import logging
 import os
 import re
@@ -55,6 +56,7 @@ __all__ = [
     "find_local",
     "get_dataset",
     "human_size",
+    "identify",
     "offline_default",
     "offline_text",
     "read_text",
@@ -533,6 +535,21 @@ def find_local(info: DatasetInfo) -> Resolved | None:
     if path is not None:
         return Resolved(path, info, "cache", f"{info.name} from the cache: {path}")
     return None
+
+
+def identify(path: str | os.PathLike[str]) -> DatasetInfo | None:
+    """The registry entry whose published file this is (same sha256), or None.
+
+    Lets a local copy of a registered dataset get that dataset's settings.
+    """
+    p = Path(path)
+    if not p.is_file():
+        return None
+    candidates = [i for i in DATASETS.values() if i.sha256 and i.size_bytes == p.stat().st_size]
+    if not candidates:
+        return None
+    digest = hashlib.sha256(p.read_bytes()).hexdigest()
+    return next((i for i in candidates if i.sha256 == digest), None)
 
 
 def human_size(n: int) -> str:

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from tasks.config import TRANSFORMS  # auto, none, log, diff, log-diff, seasonal, log-seasonal
-from tasks.datasets import DatasetError, resolve
+from tasks.datasets import DatasetError, identify, resolve
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-", "."}
 """Cell texts (lower-cased, stripped) read as a missing value."""
@@ -366,7 +366,7 @@ def load_series(dataset: str, season: int = 0) -> Series:
     """
     path_text, date_col, value_col = parse_dataset_spec(dataset)
     resolved = resolve(path_text, task="timeseries")
-    info = resolved.info
+    info = resolved.info or identify(resolved.path)  # a local copy of a registry series
     spec = SPECS.get(info.name) if info is not None else None
     if spec is not None and value_col is None:
         series = read_csv_series(

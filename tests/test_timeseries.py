@@ -390,3 +390,13 @@ def test_timeseries_core_imports_no_textual_and_models_no_tasks() -> None:
     code = "import sys, models.forecaster\nprint(' '.join(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert not {m for m in out.stdout.split() if m == "tasks" or m.startswith("tasks.")}
+
+
+@pytest.mark.realdata
+def test_a_local_copy_of_a_registry_series_gets_its_settings() -> None:
+    """The published airline CSV given by path is recognised by its checksum (log-seasonal)."""
+    from tasks.series_data import load_series
+
+    path = shared_data() / "timeseries" / "airline-passengers.csv"
+    series = load_series(str(path))
+    assert series.spec is not None and series.season == 12
