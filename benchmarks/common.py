@@ -45,16 +45,21 @@ def best_of(fn: Callable[[], float], repeats: int) -> tuple[float, list[float]]:
     return statistics.median(values), values
 
 
-def write_section(name: str, body: str) -> None:
-    """Replace (or append) the section `name` of BENCHMARKS.md with `body`."""
+def replace_section(path: Path, name: str, body: str) -> None:
+    """Replace (or append) the section `name` of a Markdown file, between HTML comments."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     block = f"{start}\n{body.strip()}\n{end}"
-    text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else "# Benchmarks\n"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     text = (
         pattern.sub(lambda _: block, text)
         if pattern.search(text)
         else text.rstrip() + "\n\n" + block + "\n"
     )
-    BENCHMARKS_MD.write_text(text)
+    path.write_text(text)
+
+
+def write_section(name: str, body: str) -> None:
+    """Replace (or append) the section `name` of BENCHMARKS.md with `body`, and print it."""
+    replace_section(BENCHMARKS_MD, name, body)
     print(body)

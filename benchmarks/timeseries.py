@@ -17,9 +17,8 @@ import os
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
-from benchmarks.common import ROOT, SHARED_DATA, machine, write_section
+from benchmarks.common import ROOT, SHARED_DATA, machine, replace_section, write_section
 
 SERIES = ("airline-passengers", "daily-min-temperatures", "monthly-sunspots", "sp500")
 ARCHS = ("rnn", "lstm", "gru")
@@ -137,24 +136,7 @@ def main() -> None:
         print(body)
         return
     write_section("timeseries", body)
-    _write_readme_section(body)
-
-
-def _write_readme_section(body: str) -> None:
-    """Replace (or append) the marked timeseries section of README.md."""
-    import re
-
-    readme = ROOT / "README.md"
-    start, end = "<!-- timeseries:start -->", "<!-- timeseries:end -->"
-    block = f"{start}\n{body.strip()}\n{end}"
-    text = readme.read_text() if readme.exists() else ""
-    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-    text = (
-        pattern.sub(lambda _: block, text)
-        if pattern.search(text)
-        else text.rstrip() + "\n\n" + block + "\n"
-    )
-    Path(readme).write_text(text)
+    replace_section(ROOT / "README.md", "timeseries", body)
 
 
 if __name__ == "__main__":

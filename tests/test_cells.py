@@ -23,16 +23,6 @@ TOLERANCE = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These tensors are tiny: threads gain nothing, and on a busy 2-core machine every
-    handoff between OpenMP threads can cost a scheduler time slice (100x slower tests)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def make_pair(name: str, bias: bool = True, dtype: torch.dtype = torch.float64):
     ours_cls, torch_cls, kwargs = CELLS[name]
     reference = torch_cls(INPUT, HIDDEN, bias=bias, dtype=dtype, **kwargs)

@@ -14,16 +14,6 @@ LENGTHS = [6, 2, 4]  # unsorted on purpose, with one full-length sequence
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These tensors are tiny: threads gain nothing, and on a busy 2-core machine every
-    handoff between OpenMP threads can cost a scheduler time slice (100x slower tests)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def make_pair(mode: str, **kwargs) -> tuple[Recurrent, Recurrent]:
     """A fused and a scratch layer with the same weights (float64 unless told)."""
     kwargs.setdefault("dtype", F64)

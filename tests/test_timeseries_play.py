@@ -8,24 +8,13 @@ from pathlib import Path
 
 import pytest
 from test_timeseries import monthly_csv
-from textual.app import App
 from textual.widgets import Input, Static
+from tui_helpers import ScreenApp
 
 from tui.cli import main
 from tui.screens.forecast_play import ForecastPlayScreen
 from tui.screens.play import play_screen_for
 from tui.widgets.loss_chart import LossChart
-
-
-class ScreenApp(App[None]):
-    CSS_PATH = str(Path(__file__).resolve().parents[1] / "tui" / "app.tcss")
-
-    def __init__(self, screen) -> None:
-        super().__init__()
-        self.the_screen = screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self.the_screen)
 
 
 async def wait_for(pilot, condition, timeout: float = 20.0) -> None:

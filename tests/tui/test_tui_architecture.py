@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from textual.app import App
 from textual.widgets import Button, Input, Switch
-from tui_helpers import screen_text
+from tui_helpers import ScreenApp, screen_text
 
 from models.registry import ARCHITECTURES
 from tasks.registry import TASKS
 from tui.screens.architecture import ArchChoice, ArchitectureScreen
 from tui.widgets.arch_card import ArchCard
 from tui.widgets.arch_list import ArchList
-
-
-class ScreenApp(App[None]):
-    """Pushes one screen and keeps what it dismissed with."""
-
-    def __init__(self, screen) -> None:
-        super().__init__()
-        self.the_screen = screen
-        self.results: list = []
-
-    def on_mount(self) -> None:
-        self.push_screen(self.the_screen, self.results.append)
 
 
 async def test_lists_the_task_architectures_and_shows_the_first() -> None:

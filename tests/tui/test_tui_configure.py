@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from textual.app import App
 from textual.widgets import Button, Input, Select
-from tui_helpers import wait_for
+from tui_helpers import ScreenApp, wait_for
 
 from tasks import datasets as ds
 from tasks.config import TrainConfig
@@ -17,18 +17,6 @@ from tui.widgets.dataset_picker import LOCAL, DatasetPicker
 from tui.widgets.field import Field
 
 CHOICE = ArchChoice("lstm", layers=1, hidden=32, embed=16)
-
-
-class ScreenApp(App[None]):
-    """Pushes one screen and keeps what it dismissed with."""
-
-    def __init__(self, screen) -> None:
-        super().__init__()
-        self.the_screen = screen
-        self.results: list = []
-
-    def on_mount(self) -> None:
-        self.push_screen(self.the_screen, self.results.append)
 
 
 def start_disabled(app: App) -> bool:

@@ -5,24 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from fake_events import FakeGenerator
-from textual.app import App
 from textual.widgets import Button, Input, Select, Switch
-from tui_helpers import screen_text, wait_for
+from tui_helpers import ScreenApp, screen_text, wait_for
 
 from tui.messages import TextSampled
 from tui.screens.play import CharPlayScreen, checkpoint_task, play_screen_for
 from tui.widgets.generated_text import GeneratedText, confidence_color
-
-
-class ScreenApp(App[None]):
-    CSS_PATH = str(Path(__file__).resolve().parents[2] / "tui" / "app.tcss")
-
-    def __init__(self, screen) -> None:
-        super().__init__()
-        self.the_screen = screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self.the_screen)
 
 
 def test_confidence_colours_are_banded() -> None:

@@ -4,28 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.app import App
 from textual.widgets import DataTable
-from tui_helpers import screen_text, sent, wait_for
+from tui_helpers import ScreenApp, screen_text, sent, wait_for
 
 from tui.messages import PlayRequested, ResumeRequested
 from tui.screens.runs import RunsScreen
 from tui.widgets.loss_chart import LossChart
 
 
-class ScreenApp(App[None]):
-    CSS_PATH = str(Path(__file__).resolve().parents[2] / "tui" / "app.tcss")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.screen_under_test = RunsScreen()
-
-    def on_mount(self) -> None:
-        self.push_screen(self.screen_under_test)
-
-
 async def test_lists_runs_newest_first_with_best_metric(fake_runs: list[Path]) -> None:
-    app = ScreenApp()
+    app = ScreenApp(RunsScreen())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         table = app.screen.query_one(DataTable)
@@ -41,7 +29,7 @@ async def test_lists_runs_newest_first_with_best_metric(fake_runs: list[Path]) -
 
 
 async def test_moving_shows_that_run_and_marking_overlays(fake_runs: list[Path]) -> None:
-    app = ScreenApp()
+    app = ScreenApp(RunsScreen())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("down")
@@ -65,7 +53,7 @@ async def test_moving_shows_that_run_and_marking_overlays(fake_runs: list[Path])
 async def test_resume_asks_for_epochs_then_requests(fake_runs: list[Path]) -> None:
     (fake_runs[2] / "last.pt").write_bytes(b"placeholder")
     messages: list = []
-    app = ScreenApp()
+    app = ScreenApp(RunsScreen())
     async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
         await pilot.pause()
         await pilot.press("r")
@@ -79,7 +67,7 @@ async def test_resume_asks_for_epochs_then_requests(fake_runs: list[Path]) -> No
 
 async def test_play_requests_the_checkpoint(fake_runs: list[Path]) -> None:
     messages: list = []
-    app = ScreenApp()
+    app = ScreenApp(RunsScreen())
     async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
         await pilot.pause()
         await pilot.press("p")  # no checkpoint in the fake run: disabled
@@ -94,7 +82,7 @@ async def test_play_requests_the_checkpoint(fake_runs: list[Path]) -> None:
 
 
 async def test_delete_asks_first(fake_runs: list[Path]) -> None:
-    app = ScreenApp()
+    app = ScreenApp(RunsScreen())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("d")
@@ -111,7 +99,7 @@ async def test_delete_asks_first(fake_runs: list[Path]) -> None:
 
 
 async def test_no_runs_says_how_to_make_one() -> None:
-    app = ScreenApp()
+    app = ScreenApp(RunsScreen())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.3)
         assert "No saved runs yet" in screen_text(app)

@@ -8,8 +8,7 @@ import time
 from pathlib import Path
 
 from fake_events import FakeTrainer, nan_failure, run_until, steps
-from textual.app import App
-from tui_helpers import screen_text, tiny_config, wait_for
+from tui_helpers import ScreenApp, screen_text, tiny_config, wait_for
 
 from tasks.config import ConfigError
 from tasks.runs import read_run
@@ -18,17 +17,6 @@ from tui.screens.train import TrainScreen, anchors_for
 from tui.widgets.loss_chart import LossChart, downsample
 from tui.widgets.run_stats import RunStats
 from tui.widgets.train_progress import TrainProgress
-
-
-class ScreenApp(App[None]):
-    CSS_PATH = str(Path(__file__).resolve().parents[2] / "tui" / "app.tcss")
-
-    def __init__(self, screen) -> None:
-        super().__init__()
-        self.the_screen = screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self.the_screen)
 
 
 def fake_screen(events, delay: float = 0.0, hold: bool = False) -> tuple[TrainScreen, FakeTrainer]:

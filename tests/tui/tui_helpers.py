@@ -94,3 +94,17 @@ def write_fake_run(
                "primary_metric": "val_loss", "started": started, "config": config}  # fmt: skip
     (run / "summary.json").write_text(json.dumps(summary))
     return run
+
+
+class ScreenApp(App[None]):
+    """Pushes one screen, styled as in the app, and keeps what it dismissed with."""
+
+    CSS_PATH = str(Path(__file__).resolve().parents[2] / "tui" / "app.tcss")
+
+    def __init__(self, screen) -> None:
+        super().__init__()
+        self.the_screen = screen
+        self.results: list = []
+
+    def on_mount(self) -> None:
+        self.push_screen(self.the_screen, self.results.append)
