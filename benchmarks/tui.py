@@ -2,8 +2,8 @@
 
 1. Throughput: the same run (char LSTM 2×256, embedding 64, batch 64, seq 128, Tiny Shakespeare)
    headless through `rnn-tui train` (a subprocess, default environment) and inside the app
-   (`App.run_test`, the Train screen visible and its chart redrawing), alternating; tokens/s
-   from each run's history after a warm-up.
+   (`App.run_test`, the Train screen visible and its chart redrawing, the run in the child
+   process the app starts), alternating; tokens/s from each run's history after a warm-up.
 2. Start-up: `rnn-tui` in a pseudo-terminal (120×40) until the home screen's text is drawn;
    the median of 5.
 3. Key latency while training: in a separate app run, every 0.5 s press f1 (help opens) and
@@ -35,9 +35,8 @@ from tui.app import quiet_openmp
 quiet_openmp()  # as run_app does, before torch loads
 
 from benchmarks.common import SHAKESPEARE, machine, write_section  # noqa: E402
-from tasks.registry import create_task, default_config  # noqa: E402
+from tasks.registry import default_config  # noqa: E402
 from tasks.runs import read_history  # noqa: E402
-from tasks.trainer import Trainer  # noqa: E402
 from tui.app import make_app  # noqa: E402
 from tui.screens.help import HelpScreen  # noqa: E402
 from tui.screens.train import TrainScreen  # noqa: E402
@@ -66,15 +65,14 @@ def headless(seconds: float, out: Path) -> float:
     return rate_from_history(out)
 
 
-async def in_app(seconds: float, out: Path, keys: bool) -> tuple[float, list[float], float]:
+async def in_app(seconds: float, keys: bool) -> tuple[float, list[float], float]:
     """Train inside the app; returns tokens/s, key latencies (s) and the worst loop lag (s).
 
     keys: press f1 / escape every 0.5 s (the latency run); without, the screen only redraws.
     """
     config = default_config("charlm", "lstm", dataset=str(SHAKESPEARE), minutes=seconds / 60,
                             **SIZES)  # fmt: skip
-    screen = TrainScreen(lambda: Trainer(create_task(config), out), task="charlm",
-                         dataset="tiny-shakespeare")  # fmt: skip
+    screen = TrainScreen.new(config)  # as the app starts a run: `rnn-tui train` in a child
     app = make_app(preload_torch=False)
     latencies: list[float] = []
     lag = 0.0
@@ -95,7 +93,7 @@ async def in_app(seconds: float, out: Path, keys: bool) -> tuple[float, list[flo
                 while not isinstance(app.screen, expected):
                     await asyncio.sleep(0.001)
                 latencies.append(time.perf_counter() - t0)
-    return rate_from_history(out), latencies, lag
+    return rate_from_history(screen.run_dir), latencies, lag
 
 
 def startup_seconds(timeout: float = 30.0) -> float:
@@ -135,11 +133,12 @@ def main() -> None:
     print("start-up", [round(s, 2) for s in starts], flush=True)
     rates: dict[str, list[float]] = {"headless": [], "app": []}
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ["RNN_TUI_HOME"] = tmp  # the app's runs go here, not among the user's
         for i in range(args.rounds):
             rates["headless"].append(headless(args.seconds, Path(tmp) / f"h{i}"))
-            rates["app"].append(asyncio.run(in_app(args.seconds, Path(tmp) / f"a{i}", False))[0])
+            rates["app"].append(asyncio.run(in_app(args.seconds, False))[0])
             print(json.dumps({k: [round(x) for x in v] for k, v in rates.items()}), flush=True)
-        _, latencies, lag = asyncio.run(in_app(args.latency_seconds, Path(tmp) / "keys", True))
+        _, latencies, lag = asyncio.run(in_app(args.latency_seconds, True))
         lags = [lag]
     head, app = statistics.median(rates["headless"]), statistics.median(rates["app"])
     write_section(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from textual.widgets import DataTable
 from tui_helpers import ScreenApp, screen_text, sent, wait_for
 
 from tui.messages import PlayRequested, ResumeRequested
-from tui.screens.runs import RunsScreen
+from tui.screens.runs import RunsScreen, short_date, short_metric
 from tui.widgets.loss_chart import LossChart
 
 
@@ -19,8 +20,8 @@ async def test_lists_runs_newest_first_with_best_metric(fake_runs: list[Path]) -
         table = app.screen.query_one(DataTable)
         assert table.row_count == 3
         first = [str(c) for c in table.get_row_at(0)]
-        assert first[1:6] == ["2025-01-03 11:00", "charlm", "rnn", "tiny-shakespeare", "stopped"]
-        assert first[7] == "val_loss 2.03"
+        assert first[1:6] == ["2025-01-03", "charlm", "rnn", "tiny-shakespeare", "stopped"]
+        assert first[7] == "loss 2.03"
         text = screen_text(app)
         assert "Curves · 20250103-110000-charlm-rnn-tiny-shakespeare" in text
         chart = app.screen.query_one(LossChart)
@@ -103,3 +104,11 @@ async def test_no_runs_says_how_to_make_one() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.3)
         assert "No saved runs yet" in screen_text(app)
+
+
+def test_dates_this_year_drop_the_year() -> None:
+    this_year = time.strftime("%Y")
+    assert short_date(f"{this_year}-11-27 03:40:12") == "11-27 03:40"
+    assert short_date("2025-01-03 11:00:00") == "2025-01-03"
+    assert short_metric("val_loss") == "loss" and short_metric("test_bleu") == "bleu"
+    assert short_metric("rmse") == "rmse"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,29 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.play import PLAY_SCREENS
 from tui.screens.resume import ResumeScreen
 from tui.widgets.loss_chart import COLORS, LossChart, rich_color
-from tui.widgets.run_stats import fmt_metric
+from tui.widgets.run_stats import fmt_metric, metric_label
 
 STATUS_STYLES = {"finished": "green", "stopped": "yellow", "failed": "red", "running": "cyan"}
+
+DATASET_WIDTH = 16
+"""Longer dataset names are cut with an ellipsis in the table (the detail has the full path)."""
+
+
+def short_date(started: str) -> str:
+    """`2026-11-27 03:40` as `11-27 03:40` this year, `2025-01-03` before (fits 80 columns)."""
+    if started[:4] == time.strftime("%Y"):
+        return started[5:16]
+    return started[:10]
+
+
+def short_metric(name: str) -> str:
+    """The metric without its split: `val_loss` -> `loss`, `test_accuracy` -> `accuracy`."""
+    for prefix in ("val_", "test_"):
+        if name.startswith(prefix):
+            return name.removeprefix(prefix)
+    return name
+
+
 """Colour of each run status."""
 
 
@@ -145,15 +166,17 @@ checkpoint in Play, **d** deletes it (after asking).
             i = self.marked.index(run.path)
             mark = Text("●", style=rich_color(COLORS[i % len(COLORS)]))
         dataset = Path(run.dataset).name if "/" in run.dataset else run.dataset
+        if len(dataset) > DATASET_WIDTH:
+            dataset = dataset[: DATASET_WIDTH - 1] + "…"
         return [
             mark,
-            run.started[:16],
+            short_date(run.started),
             run.task,
             run.arch,
             dataset,
             Text(run.status, style=STATUS_STYLES.get(run.status, "")),
             f"{run.step:,}",
-            "–" if value is None else f"{name} {fmt_metric(value)}",
+            "–" if value is None else f"{short_metric(name)} {fmt_metric(value)}",
         ]
 
     def history(self, run_dir: Path) -> list[dict[str, Any]]:
@@ -250,7 +273,7 @@ checkpoint in Play, **d** deletes it (after asking).
         for key, value in rows:
             table.add_row(key, value)
         for key, value in run.metrics.items():
-            table.add_row(key.replace("_", " "), fmt_metric(value))
+            table.add_row(metric_label(key), fmt_metric(value))
         checkpoint = run_checkpoint(run.path)
         table.add_row("checkpoint", checkpoint.name if checkpoint else "none")
         return Group(table)

@@ -1,7 +1,8 @@
 """The train screen: a thread worker iterates the trainer's events; widgets redraw from them.
 
-The worker is thin: it builds the trainer (loading data and torch off the UI thread), hands it
-this screen's pause, save and stop events, and posts one message per training event
+The worker is thin: it starts the run (a `TrainProcess`: `rnn-tui train --json` in a child
+process, so training never competes with the UI for the interpreter), hands it this screen's
+pause, save and stop events, and posts one message per training event
 (`tui.messages.for_event`). Everything visible is set by the message handlers below.
 """
 
@@ -27,6 +28,7 @@ from tasks.registry import TASKS
 from tui import messages
 from tui.messages import PlayRequested, RunsRequested
 from tui.screens.confirm import ConfirmScreen
+from tui.train_process import TrainProcess
 from tui.widgets.loss_chart import LossChart
 from tui.widgets.run_stats import RunStats, fmt_metric
 from tui.widgets.train_progress import TrainProgress
@@ -91,8 +93,9 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         """A screen for one run.
 
         Args:
-            build: makes the `Trainer` (called in the worker thread); None shows events posted
-                by hand (tests feed fake events this way).
+            build: makes the event source (a `TrainProcess`, or anything with the `Trainer`'s
+                `run(stop)`, `pause` and `save_requested`), called in the worker thread; None
+                shows events posted by hand (tests feed fake events this way).
             task: task registry name.
             dataset: the dataset name or path (reference lines are drawn for the default one).
             heading: the sub-title.
@@ -135,17 +138,9 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
     def new(cls, config: TrainConfig) -> TrainScreen:
         """A fresh run of `config` in a new run folder."""
 
-        def build() -> Any:
-            from tasks.registry import create_task
-            from tasks.runs import new_run_dir
-            from tasks.trainer import Trainer
-
-            task = create_task(config)
-            return Trainer(task, new_run_dir(config.task, config.arch, config.dataset))
-
         info = TASKS[config.task]
         return cls(
-            build,
+            lambda: TrainProcess.new_run(config),
             task=config.task,
             dataset=config.dataset,
             heading=f"{info.title} · {config.arch} · {Path(config.dataset).name}",
@@ -159,16 +154,10 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
 
         run_dir = Path(run_dir)
         info = read_run(run_dir)
-
-        def build() -> Any:
-            from tasks.trainer import Trainer
-
-            return Trainer.resume(run_dir, epochs=epochs)
-
         task = info.task if info else "charlm"
         dataset = info.dataset if info else ""
         return cls(
-            build,
+            lambda: TrainProcess.resume(run_dir, epochs=epochs),
             task=task,
             dataset=dataset,
             heading=f"resuming {run_dir.name}",

@@ -26,8 +26,19 @@ def fmt_duration(seconds: float | None) -> str:
 
 
 def fmt_metric(value: Any) -> str:
-    """Four significant digits for floats."""
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+    """Four significant digits for floats; thousands with separators (55,610, not 5.561e+04)."""
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return str(value)
+
+
+METRIC_LABELS = {"wall_s": "wall time (s)", "train_tokens_per_s": "tokens/s (train)"}
+"""Metric keys that read better spelled out; others are shown with spaces for underscores."""
+
+
+def metric_label(key: str) -> str:
+    """How a metric key is shown: `val_loss` -> `val loss`."""
+    return METRIC_LABELS.get(key, key.replace("_", " "))
 
 
 class RunStats(Widget):
