@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,8 @@ BACKENDS = ("fused", "scratch")
 SCHEDULES = ("cosine", "constant")
 TRANSFORMS = ("auto", "none", "log", "diff", "log-diff", "seasonal", "log-seasonal")
 """Time-series transforms (see `tasks.series_data`)."""
+PROBLEMS = ("adding", "copy")
+"""Gradient-flow problems (see `tasks.gradflow`)."""
 
 
 class ConfigError(ValueError):
@@ -53,7 +56,7 @@ class TrainConfig:
     batch: int = 64
     """Sequences per batch."""
     seq_len: int = 128
-    """Truncated-BPTT length: time steps per chunk."""
+    """Truncated-BPTT length: time steps per chunk (sentiment: the most tokens read per text)."""
     clip: float = 1.0
     """Clip the global gradient norm to this (0 turns clipping off)."""
     epochs: int | None = None
@@ -78,6 +81,35 @@ class TrainConfig:
     """Time series: auto (per dataset), none, log, diff, log-diff, seasonal, log-seasonal."""
     season: int = 0
     """Time series: season length for seasonal differencing and the seasonal naive (0: data's)."""
+    attention_type: str = "dot"
+    """Translation: the decoder's attention when --attention is on: dot (Luong, general),
+    additive (Bahdanau's score) or none."""
+    teacher_forcing: float = 1.0
+    """Translation: probability of feeding the true previous token (1: always, one fused call)."""
+    beam: int = 5
+    """Translation: beam width for the test BLEU and `translate` (1: greedy)."""
+    direction: str = "auto"
+    """Translation: source-target, e.g. de-en or en-de (auto: the dataset's default)."""
+    max_len: int = 50
+    """Translation: training pairs longer than this many tokens (either side) are dropped."""
+    min_freq: int = 2
+    """Translation and sentiment: tokens seen fewer times in training become <unk>."""
+    label_smoothing: float = 0.0
+    """Translation: cross-entropy label smoothing."""
+    problem: str = "adding"
+    """Gradient flow: adding (sum two marked numbers) or copy (recall 10 symbols T steps later)."""
+    activation: str = "tanh"
+    """Gradient flow: the vanilla RNN's nonlinearity, tanh or relu."""
+    init: str = "default"
+    """Gradient flow: recurrent weights from PyTorch's default uniform or orthogonal."""
+    probe_every: int = 25
+    """Gradient flow: record the per-time-step gradient norms every this many steps."""
+    vocab_size: int = 30000
+    """Sentiment: the most frequent training tokens kept (with <pad> and <unk>); the rest: <unk>."""
+    patience: int = 0
+    """Sentiment: stop after this many epochs without a better validation accuracy (0: never)."""
+    init_from: str | None = None
+    """Sentiment: start from this checkpoint's best weights and vocabulary (transfer learning)."""
 
     def validate(self) -> TrainConfig:
         """Raise `ConfigError` with one clear line for the first invalid setting."""
@@ -117,6 +149,33 @@ class TrainConfig:
             )
         if not isinstance(self.season, int) or self.season < 0:
             raise ConfigError(f"--season must be >= 0, 0: from the data (got {self.season})")
+        if self.attention_type not in ("dot", "additive", "none"):
+            raise ConfigError(
+                f"--attention-type must be dot, additive or none (got {self.attention_type!r})"
+            )
+        if not 0.0 <= self.teacher_forcing <= 1.0:
+            raise ConfigError(f"--teacher-forcing must be in [0, 1] (got {self.teacher_forcing})")
+        for name in ("beam", "max_len", "min_freq"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value <= 0:
+                option = name.replace("_", "-")
+                raise ConfigError(f"--{option} must be a positive integer (got {value})")
+        if not re.fullmatch(r"auto|[a-z]{2}-[a-z]{2}", self.direction):
+            raise ConfigError(f"--direction must be auto or like de-en (got {self.direction!r})")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ConfigError(f"--label-smoothing must be in [0, 1) (got {self.label_smoothing})")
+        if self.problem not in PROBLEMS:
+            raise ConfigError(f"--problem must be adding or copy (got {self.problem!r})")
+        if self.activation not in ("tanh", "relu"):
+            raise ConfigError(f"--activation must be tanh or relu (got {self.activation!r})")
+        if self.init not in ("default", "orthogonal"):
+            raise ConfigError(f"--init must be default or orthogonal (got {self.init!r})")
+        if not isinstance(self.probe_every, int) or self.probe_every <= 0:
+            raise ConfigError(f"--probe-every must be a positive integer (got {self.probe_every})")
+        if not isinstance(self.vocab_size, int) or self.vocab_size < 3:
+            raise ConfigError(f"--vocab-size must be an integer >= 3 (got {self.vocab_size})")
+        if not isinstance(self.patience, int) or self.patience < 0:
+            raise ConfigError(f"--patience must be >= 0, 0: never stop early (got {self.patience})")
         if self.device not in ("auto", "cpu", "cuda", "mps"):
             raise ConfigError(f"--device must be auto, cpu, cuda or mps (got {self.device!r})")
         return self

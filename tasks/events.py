@@ -50,6 +50,9 @@ class StepLogged(TrainEvent):
     tokens_per_s: float
     elapsed_s: float
     eta_s: float | None
+    gradients: dict[str, Any] | None = None
+    """The latest gradient-flow profile since the previous StepLogged, from tasks that record
+    one (gradflow: `tasks.gradflow.GradientProfile.to_dict`); None otherwise."""
 
 
 @dataclass(frozen=True)
@@ -92,3 +95,19 @@ class Failed(TrainEvent):
     step: int
     reason: str
     checkpoint: str | None
+
+
+EVENT_TYPES: dict[str, type[TrainEvent]] = {
+    cls.kind: cls for cls in (Started, StepLogged, EvalDone, CheckpointSaved, Finished, Failed)
+}
+"""Event kind -> class, for reading events back from JSON lines."""
+
+
+def event_from_json(line: str) -> TrainEvent:
+    """The event a `to_json` line describes; `ValueError` for anything else."""
+    try:
+        data = json.loads(line)
+        cls = EVENT_TYPES[data.pop("event")]
+        return cls(**data)
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not a training event: {line.strip()[:80]!r}") from exc

@@ -82,6 +82,39 @@ TASKS: dict[str, TaskInfo] = {
             anchors={"5-gram": 1.69, "nanoGPT CPU": 1.88, "baby GPT (A100)": 1.47},
         ),
         TaskInfo(
+            name="sentiment",
+            title="Sentiment analysis",
+            summary="read reviews (IMDB, rt-polarity, Chinese hotels), say positive or negative, "
+            "and show the words the model attended to",
+            module="tasks.sentiment",
+            primary_metric="val_accuracy",
+            lower_is_better=False,
+            default_dataset="rt-polarity",
+            archs=("gru", "lstm", "rnn"),
+            # A bidirectional GRU with attention + max pooling: GRU is cheaper than LSTM per
+            # token on two cores; reviews keep 400 tokens (head and tail), see BENCHMARKS.md.
+            defaults={
+                "layers": 1,
+                "hidden": 128,
+                "embed": 128,
+                "bidirectional": True,
+                "attention": True,
+                "dropout": 0.4,
+                "batch": 32,
+                "seq_len": 400,
+                "lr": 5e-3,
+                "weight_decay": 1e-4,
+                "clip": 5.0,
+                "warmup_steps": 50,
+                "epochs": 8,
+                "patience": 3,
+                "vocab_size": 30000,
+                "min_freq": 2,
+            },
+            anchors={"NBSVM (rt-polarity)": 0.794, "BiLSTM+GloVe (IMDB)": 0.862},
+            options=("bidirectional", "attention"),
+        ),
+        TaskInfo(
             name="timeseries",
             title="Time-series forecasting",
             summary="forecast real series (airline passengers, temperatures, sunspots, S&P 500) "
@@ -103,6 +136,73 @@ TASKS: dict[str, TaskInfo] = {
                 "warmup_steps": 20,
                 "epochs": 10,
             },
+        ),
+        TaskInfo(
+            name="gradflow",
+            title="Gradient flow",
+            summary="watch gradients vanish in a vanilla RNN and survive in an LSTM and GRU "
+            "(adding and copy-memory problems, T steps long)",
+            module="tasks.gradflow",
+            primary_metric="val_loss",
+            lower_is_better=True,
+            default_dataset="synthetic",
+            archs=("rnn", "lstm", "gru", "numpy-rnn"),
+            # An LSTM solves the adding problem at T = 100 with these in about 2,200 steps
+            # (BENCHMARKS.md); every architecture gets the same ones, so the comparison is fair.
+            defaults={
+                "layers": 1,
+                "hidden": 64,
+                "batch": 64,
+                "seq_len": 100,
+                "lr": 3e-3,
+                "clip": 1.0,
+                "warmup_steps": 50,
+                "schedule": "constant",
+                "epochs": 30,
+                "eval_every_s": 10.0,
+            },
+            arch_defaults={
+                "numpy-rnn": {
+                    "problem": "copy",
+                    "hidden": 64,
+                    "batch": 8,
+                    "seq_len": 20,
+                    "lr": 0.1,
+                    "warmup_steps": 0,
+                    "epochs": 10,
+                },
+            },
+        ),
+        TaskInfo(
+            name="translation",
+            title="Translation with attention",
+            summary="translate German, Chinese or French into English with an encoder-decoder "
+            "and see where it looks",
+            module="tasks.translation",
+            primary_metric="val_bleu",
+            lower_is_better=False,
+            default_dataset="multi30k",
+            archs=("gru", "lstm"),
+            # A bidirectional GRU encoder and a Luong decoder run the whole target in one fused
+            # call under teacher forcing; sizes chosen by measurement on two cores (BENCHMARKS.md).
+            defaults={
+                "layers": 1,
+                "hidden": 256,
+                "embed": 256,
+                "bidirectional": True,
+                "attention": True,
+                "dropout": 0.3,
+                "batch": 64,
+                "lr": 2e-3,
+                "weight_decay": 1e-4,
+                "clip": 1.0,
+                "warmup_steps": 100,
+                "epochs": 10,
+                "label_smoothing": 0.1,
+                "eval_every_s": 120.0,
+            },
+            anchors={"GRU (bentrevett)": 20.6, "GRU + attention (bentrevett)": 28.3},
+            options=("bidirectional", "attention"),
         ),
     )
 }

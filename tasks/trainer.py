@@ -163,10 +163,15 @@ class Trainer:
                 break
             self.epoch += 1
             self.batch_index = 0
+            # A task may check itself after each epoch (sentiment: validation, early stopping).
+            end_epoch = getattr(task, "end_epoch", None)
+            converged = bool(end_epoch(self.epoch)) if end_epoch is not None else False
             if budget is None:  # under a time budget, evaluate fully once, at the end
                 yield from self._full_eval()
             yield self._save("last.pt", "epoch")
             self._account()
+            if converged:
+                break
         if meter.steps:
             yield self._record(self._step_event(meter, lr, total, budget))
         if stopped:
@@ -208,7 +213,13 @@ class Trainer:
             tokens_per_s=meter.tokens_per_s,
             elapsed_s=self.elapsed_s,
             eta_s=eta,
+            gradients=self._gradient_profile(),
         )
+
+    def _gradient_profile(self) -> dict[str, Any] | None:
+        """The task's newest gradient-flow profile, if it records them (`pop_gradient_profile`)."""
+        pop = getattr(self.task, "pop_gradient_profile", None)
+        return pop() if pop is not None else None
 
     def _account(self) -> float:
         """Add the wall-clock time since the last call to the spent budget; returns now."""

@@ -268,3 +268,63 @@ def test_eval_on_another_text(trained: Path, tmp_path: Path, capsys) -> None:
     alien.write_text("ünïcödé only here\n" * 50)
     code, _, err = run_cli(capsys, "eval", str(trained / "last.pt"), "--dataset", str(alien))
     assert_one_line_error(code, err, "does not fit the checkpoint", "never saw")
+
+
+def test_train_from_a_config_file_with_overrides(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "again"
+    code, out, _ = run_cli(
+        capsys, "train", "charlm", "--config", str(trained / "summary.json"), "--epochs", "1",
+        "--seed", "7", "--out", str(run), "--json",
+    )  # fmt: skip
+    assert code == 0, out
+    first = json.loads((trained / "summary.json").read_text())["config"]
+    second = json.loads((run / "summary.json").read_text())["config"]
+    assert second == {**first, "seed": 7}
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (None, "cannot read config"),
+        ("{not json", "is not valid JSON"),
+        ("[1, 2]", "must hold a JSON object"),
+        ('{"task": "timeseries"}', "is for task timeseries, not charlm"),
+        ('{"task": "charlm", "hidden": 0}', "--hidden must be a positive integer"),
+        ('{"task": "charlm", "colour": "red"}', "unknown config keys: colour"),
+    ],
+)
+def test_a_bad_config_file_is_one_line(
+    content: str | None, needle: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "config.json"
+    if content is not None:
+        path.write_text(content)
+    code, _, err = run_cli(capsys, "train", "charlm", "--config", str(path))
+    assert_one_line_error(code, err, needle)
+
+
+def test_control_lines_on_stdin_save_and_stop(small_text: Path, tmp_path: Path) -> None:
+    run = tmp_path / "controlled"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "train", "charlm", "--dataset", str(small_text), *TINY,
+         "--epochs", "500", "--out", str(run), "--json", "--control"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert child.stdin is not None and child.stdout is not None
+    reasons = []
+    for line in child.stdout:
+        event = json.loads(line)
+        if event["event"] == "step" and not reasons:
+            child.stdin.write("pause\nresume\nsave\n")
+            child.stdin.flush()
+            reasons.append("asked")
+        if event["event"] == "checkpoint":
+            reasons.append(event["reason"])
+            if event["reason"] == "manual":
+                child.stdin.write("stop\n")
+                child.stdin.flush()
+    assert child.wait(timeout=30) == 130
+    assert reasons[:2] == ["asked", "manual"] and reasons[-1] == "stop"
+    assert load_checkpoint(run / "last.pt")["step"] > 0

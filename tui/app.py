@@ -28,6 +28,7 @@ from tui.messages import (
     RunsRequested,
 )
 from tui.screens.home import HomeScreen
+from tui.train_process import APP_OPENMP_VARIABLE
 
 QUIT_WAIT_S = 5.0
 """How long quitting waits for a training or sampling worker to save and stop."""
@@ -83,8 +84,12 @@ class RnnTuiApp(App[None]):
         """Architecture, then configure; back from configure returns to the architecture."""
         from tui.screens.architecture import ArchitectureScreen
         from tui.screens.configure import ConfigureScreen
+        from tui.screens.gradflow import LAB_SCREENS
         from tui.screens.train import TrainScreen
 
+        if task in LAB_SCREENS:  # a lab has its own switches and live view
+            await self.push_screen(LAB_SCREENS[task]())
+            return
         choice = None
         config = None
         while True:
@@ -210,12 +215,14 @@ def make_app(*, preload_torch: bool = True, start: str = "home") -> RnnTuiApp:
 def quiet_openmp() -> None:
     """Make torch's OpenMP workers sleep rather than spin while they wait for work.
 
-    Training runs in a thread next to the UI thread. With spinning workers (OpenMP's default),
-    a machine with few cores is oversubscribed and a small model trained 10-100x slower than
-    headless in our measurements; with passive waiting it trains at headless speed. OpenMP
-    reads this when torch loads, so it is set before anything imports torch.
+    Play screens run models in a thread next to the UI thread; spinning workers (OpenMP's
+    default) would oversubscribe a machine with few cores. OpenMP reads this when torch loads,
+    so it is set before anything imports torch. Training runs in a child process, which gets
+    the user's own setting back (`tui.train_process.child_environment`).
     """
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if "OMP_WAIT_POLICY" not in os.environ:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        os.environ[APP_OPENMP_VARIABLE] = "1"
 
 
 def run_app() -> None:

@@ -44,8 +44,8 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--layers", type=int)
     p.add_argument("--hidden", type=int)
     p.add_argument("--embed", type=int)
-    p.add_argument("--bidirectional", action="store_true", default=None)
-    p.add_argument("--attention", action="store_true", default=None)
+    p.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--attention", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--dropout", type=float)
     p.add_argument("--lr", type=float, help="peak learning rate")
     p.add_argument("--weight-decay", type=float)
@@ -71,8 +71,44 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
         help="log and/or differencing before scaling (auto: per dataset)",
     )
     ts.add_argument("--season", type=int, help="season length in steps (0: from the data)")
+    gf = p.add_argument_group("gradflow")
+    gf.add_argument("--problem", choices=["adding", "copy"], help="the long-range problem")
+    gf.add_argument("--activation", choices=["tanh", "relu"], help="vanilla RNN nonlinearity")
+    gf.add_argument("--init", choices=["default", "orthogonal"], help="recurrent weight init")
+    gf.add_argument("--probe-every", type=int, help="record per-step gradient norms every N steps")
+    tr = p.add_argument_group("translation")
+    tr.add_argument(
+        "--attention-type",
+        choices=["dot", "additive", "none"],
+        help="decoder attention: dot (Luong), additive (Bahdanau) or none",
+    )
+    tr.add_argument("--teacher-forcing", type=float, help="probability of feeding the true token")
+    tr.add_argument("--beam", type=int, help="beam width for the test BLEU (1: greedy)")
+    tr.add_argument("--direction", help="source-target, e.g. de-en, en-de, zh-en, fr-en")
+    tr.add_argument("--max-len", type=int, help="drop training pairs longer than this (tokens)")
+    tr.add_argument("--min-freq", type=int, help="rarer tokens become <unk> (also sentiment)")
+    tr.add_argument("--label-smoothing", type=float, help="cross-entropy label smoothing")
+    se = p.add_argument_group("sentiment")
+    se.add_argument("--vocab-size", type=int, help="most frequent training tokens kept")
+    se.add_argument("--patience", type=int, help="epochs without a better val accuracy (0: off)")
+    se.add_argument("--init-from", help="start from a sentiment checkpoint (weights, vocabulary)")
+    p.add_argument(
+        "--config",
+        help="start from a JSON file of settings, or a run's summary.json (its config); "
+        "options given here override it",
+    )
     p.add_argument("--out", help="the run folder (default: a new one in the user data directory)")
     p.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
+    _add_control_option(p)
+
+
+def _add_control_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--control",
+        action="store_true",
+        help="read pause, resume, save and stop from stdin, one per line; end of input stops "
+        "(the app drives runs this way)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     train = sub.add_parser("train", help="train headless")
-    train.add_argument("task", help="charlm | timeseries")
+    train.add_argument("task", help="charlm | sentiment | timeseries | gradflow | translation")
     _add_train_options(train)
 
     resume = sub.add_parser("resume", help="continue a run exactly where it stopped")
@@ -92,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--epochs", type=int, help="train to this many epochs in all")
     resume.add_argument("--minutes", type=float, help="this much more wall-clock time")
     resume.add_argument("--json", action="store_true")
+    _add_control_option(resume)
 
     ev = sub.add_parser("eval", help="print a checkpoint's metrics")
     ev.add_argument("checkpoint")
@@ -116,6 +153,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fc.add_argument("--dataset", help="forecast another series of the same format")
     fc.add_argument("--json", action="store_true")
+
+    pr = sub.add_parser("predict", help="classify texts with a sentiment checkpoint")
+    pr.add_argument("checkpoint")
+    pr.add_argument("text", nargs="+", help="one or more texts (quote each); - reads stdin")
+    pr.add_argument("--json", action="store_true", help="a JSON object per text, with attention")
+
+    tl = sub.add_parser("translate", help="translate sentences with a translation checkpoint")
+    tl.add_argument("checkpoint")
+    tl.add_argument("text", nargs="+", help="one or more sentences (quote each)")
+    tl.add_argument("--beam", type=_positive_int, help="beam width (default: the run's)")
+    tl.add_argument("--json", action="store_true", help="JSON per sentence, with attention")
 
     runs = sub.add_parser("runs", help="list the saved runs")
     runs.add_argument("--json", action="store_true")
@@ -144,10 +192,18 @@ def cmd_train(args: argparse.Namespace) -> int:
             "dataset", "backend", "layers", "hidden", "embed", "bidirectional", "attention",
             "dropout", "lr", "weight_decay", "schedule", "warmup_steps", "batch", "seq_len",
             "clip", "epochs", "minutes", "seed", "threads", "device", "eval_every_s",
-            "horizon", "forecast", "transform", "season",
+            "horizon", "forecast", "transform", "season", "problem", "activation", "init",
+            "probe_every", "attention_type", "teacher_forcing", "beam", "direction", "max_len",
+            "min_freq", "label_smoothing", "vocab_size", "patience", "init_from",
         )
     }  # fmt: skip
-    config = default_config(args.task, args.arch, **options)
+    if args.config:
+        config = _config_file(args.config, args.task).replace(arch=args.arch, **options)
+        if args.minutes is not None and args.epochs is None:
+            config.epochs = None  # a time budget alone: as many epochs as fit
+        config.validate()
+    else:
+        config = default_config(args.task, args.arch, **options)
     task = create_task(config)
     if args.out:
         from pathlib import Path
@@ -158,18 +214,63 @@ def cmd_train(args: argparse.Namespace) -> int:
         register_run(run_dir)
     else:
         run_dir = new_run_dir(config.task, config.arch, config.dataset)
-    return _drive(Trainer(task, run_dir), args.json)
+    return _drive(Trainer(task, run_dir), args.json, args.control)
+
+
+def _config_file(path: str, task: str) -> Any:
+    """The `TrainConfig` in a settings file or summary.json; one-line errors for a bad file."""
+    from tasks.config import TrainConfig
+
+    try:
+        with open(path, encoding="utf-8") as file:
+            data = json.load(file)
+    except OSError as exc:
+        raise CliError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CliError(f"config {path} is not valid JSON: {exc}") from None
+    if isinstance(data, dict) and isinstance(data.get("config"), dict):
+        data = data["config"]  # a run's summary.json
+    if not isinstance(data, dict):
+        raise CliError(f"config {path} must hold a JSON object of settings")
+    config = TrainConfig.from_dict(data)
+    if config.task != task:
+        raise CliError(f"config {path} is for task {config.task}, not {task}")
+    return config
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from tasks.trainer import Trainer
 
-    return _drive(Trainer.resume(args.run_dir, epochs=args.epochs, minutes=args.minutes), args.json)
+    trainer = Trainer.resume(args.run_dir, epochs=args.epochs, minutes=args.minutes)
+    return _drive(trainer, args.json, args.control)
 
 
-def _drive(trainer: Any, as_json: bool) -> int:
-    """Iterate the trainer's events, printing them; Ctrl+C stops after the current batch."""
+def _follow_commands(trainer: Any, stop: threading.Event) -> None:
+    """Apply pause, resume, save and stop lines from stdin; end of input (the app is gone) stops."""
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "pause":
+            trainer.pause.set()
+        elif command == "resume":
+            trainer.pause.clear()
+        elif command == "save":
+            trainer.save_requested.set()
+        elif command == "stop":
+            break
+        elif command:
+            print(f"rnn-tui: ignored unknown command {command!r}", file=sys.stderr)
+    stop.set()
+    trainer.pause.clear()
+
+
+def _drive(trainer: Any, as_json: bool, control: bool = False) -> int:
+    """Iterate the trainer's events, printing them; Ctrl+C stops after the current batch.
+
+    control: also take commands from stdin (`_follow_commands`), as the app sends them.
+    """
     stop = threading.Event()
+    if control:
+        threading.Thread(target=_follow_commands, args=(trainer, stop), daemon=True).start()
 
     def on_sigint(signum: int, frame: Any) -> None:
         stop.set()
@@ -206,6 +307,11 @@ class _TextPrinter:
 
     def __call__(self, event: Any) -> None:
         kind = event.kind
+        profile = getattr(event, "gradients", None)
+        if profile and profile["exploding"]:  # gradflow: a norm above 1e3 (or inf) is worth a line
+            norm = profile["peak_norm"]
+            print(f"step {profile['step']}: exploding gradients, norm up to "
+                  f"{'inf/NaN' if norm is None else f'{norm:.3g}'} before clipping")  # fmt: skip
         if kind == "started":
             if event.dataset_note:
                 print(f"note: {event.dataset_note}")
@@ -255,10 +361,32 @@ def cmd_eval(args: argparse.Namespace) -> int:
     task = create_task(config)
     task.load_state_dict(state["task_state"])
     metrics = task.evaluate(quick=False)
+    details = task.details() if hasattr(task, "details") else {}  # e.g. a confusion matrix
     if args.json:
-        print(json.dumps({"checkpoint": args.checkpoint, "task": config.task, "metrics": metrics}))
+        print(json.dumps(
+            {"checkpoint": args.checkpoint, "task": config.task, "metrics": metrics, **details}
+        ))  # fmt: skip
     else:
         print(_fmt_metrics(metrics))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from tasks.sentiment import SentimentPredictor
+
+    predictor = SentimentPredictor(args.checkpoint)
+    texts = [sys.stdin.read() if t == "-" else t for t in args.text]
+    for text in texts:
+        result = predictor.predict(text)
+        if args.json:
+            print(json.dumps(result.to_dict(), ensure_ascii=False))
+            continue
+        top = sorted((t for t in result.tokens if t[3] is not None), key=lambda t: -t[3])[:5]
+        words = ", ".join(f"{t[0]} {t[3]:.2f}" for t in top)
+        attention = f" · attention: {words}" if top else ""
+        print(f"{result.label} {result.probability:.3f}{attention}")
+        if result.note:
+            print(f"note: {result.note}")
     return 0
 
 
@@ -306,6 +434,24 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         )
         print(f"{row['date']:12} {row['forecast']:12.4g} {actual:>12} "
               f"{row['persistence']:12.4g} {naive:>12}")  # fmt: skip
+    return 0
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    from tasks.translation import Translator
+
+    translator = Translator(args.checkpoint)
+    beam = args.beam if args.beam is not None else translator.config.beam
+    for text in args.text:
+        result = translator.translate(text, beam=beam)
+        for note in result.notes:
+            print(f"note: {note}", file=sys.stderr)
+        if args.json:
+            head = {"checkpoint": args.checkpoint, "direction": translator.config.direction,
+                    "beam": beam, "source": text}  # fmt: skip
+            print(json.dumps(head | result.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(result.text, flush=True)
     return 0
 
 
@@ -369,6 +515,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "eval": cmd_eval,
     "generate": cmd_generate,
     "forecast": cmd_forecast,
+    "translate": cmd_translate,
+    "predict": cmd_predict,
     "runs": cmd_runs,
     "data": cmd_data,
 }

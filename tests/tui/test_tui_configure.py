@@ -179,3 +179,35 @@ async def test_escape_goes_back_with_none() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.results == [None]
+
+
+async def test_a_task_with_its_own_settings_gets_their_rows() -> None:
+    app = ScreenApp(ConfigureScreen("timeseries", ArchChoice("lstm", 1, 16, 64)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.query_one("#field-horizon-input", Input).value == "1"
+        await type_into(pilot, app, "horizon", "12")
+        assert not start_disabled(app)
+        assert screen.config is not None and screen.config.horizon == 12
+        await type_into(pilot, app, "horizon", "0")
+        assert start_disabled(app)
+
+
+async def test_charlm_has_no_forecast_rows() -> None:
+    app = ScreenApp(ConfigureScreen("charlm", CHOICE))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert not app.screen.query("#field-horizon-input")
+
+
+async def test_translation_settings_are_in_the_form() -> None:
+    app = ScreenApp(ConfigureScreen("translation", ArchChoice("gru", 1, 32, 32, True, True)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await type_into(pilot, app, "beam", "3")
+        await type_into(pilot, app, "direction", "en-de")
+        assert app.screen.config is not None
+        assert (app.screen.config.beam, app.screen.config.direction) == (3, "en-de")
+        await type_into(pilot, app, "teacher_forcing", "1.5")
+        assert start_disabled(app)

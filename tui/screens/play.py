@@ -26,6 +26,8 @@ from textual.worker import Worker, WorkerState
 
 from tui.messages import GeneratorLoaded, TextSampled
 from tui.screens.forecast_play import ForecastPlayScreen
+from tui.screens.sentiment_play import SentimentPlayScreen
+from tui.screens.translate_play import TranslatePlayScreen
 from tui.widgets.field import Field
 from tui.widgets.generated_text import GeneratedText, legend
 
@@ -299,7 +301,9 @@ it when it was chosen: green is confident, red a long shot.
 
 PLAY_SCREENS: dict[str, Callable[[Path], Screen[Any]]] = {
     "charlm": CharPlayScreen,
+    "sentiment": SentimentPlayScreen,
     "timeseries": ForecastPlayScreen,
+    "translation": TranslatePlayScreen,
 }
 """Task name -> the screen that plays with its checkpoints (task issues add theirs here)."""
 

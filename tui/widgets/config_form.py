@@ -21,7 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Label, Select
 
 from tasks import config as config_module
-from tasks.config import BACKENDS, SCHEDULES, TrainConfig
+from tasks.config import BACKENDS, SCHEDULES, TRANSFORMS, TrainConfig
 from tui.widgets.field import Field, Kind
 
 
@@ -90,6 +90,41 @@ SECTIONS: dict[str, tuple[Row, ...]] = {
 }
 """The form, section by section (the architecture's sizes come from the previous screen)."""
 
+TASK_SECTIONS: dict[str, dict[str, tuple[Row, ...]]] = {
+    "timeseries": {
+        "Forecast": (
+            Row("horizon", "Horizon (steps)"),
+            Row("forecast", "Multi-step", None, choices=("recursive", "direct")),
+            Row("transform", "Transform", None, choices=TRANSFORMS),
+            Row("season", "Season (0: data's)"),
+        ),
+    },
+    "sentiment": {
+        "Text": (
+            Row("vocab_size", "Vocabulary size"),
+            Row("min_freq", "Min frequency"),
+            Row("patience", "Patience (0: off)"),
+        ),
+    },
+    "translation": {
+        "Translation": (
+            Row("direction", "Direction", "text"),
+            Row("attention_type", "Attention", None, choices=("dot", "additive", "none")),
+            Row("teacher_forcing", "Teacher forcing", "float"),
+            Row("beam", "Beam width"),
+            Row("max_len", "Max length"),
+            Row("min_freq", "Min frequency"),
+            Row("label_smoothing", "Label smoothing", "float"),
+        ),
+    },
+}
+"""Further sections for one task's own settings (task name -> sections)."""
+
+
+def sections_for(task: str) -> dict[str, tuple[Row, ...]]:
+    """The form's sections for a task: the shared ones, then the task's own."""
+    return SECTIONS | TASK_SECTIONS.get(task, {})
+
 
 class ChoiceRow(Widget):
     """A label and a compact select, on one row."""
@@ -146,7 +181,7 @@ class ConfigForm(Widget):
 
     def compose(self) -> ComposeResult:
         docs = field_docs()
-        for section, rows in SECTIONS.items():
+        for section, rows in sections_for(self.config.task).items():
             with Vertical(classes="form-column"):
                 yield Label(section, classes="form-section")
                 for row in rows:
@@ -164,7 +199,7 @@ class ConfigForm(Widget):
 
     def rows(self) -> list[Row]:
         """Every row of the form, in order."""
-        return [row for rows in SECTIONS.values() for row in rows]
+        return [row for rows in sections_for(self.config.task).values() for row in rows]
 
     def values(self) -> tuple[dict[str, Any], dict[str, str]]:
         """(parsed values, errors by field) for what is typed now."""

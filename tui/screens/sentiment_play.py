@@ -1,0 +1,257 @@
+"""Play for sentiment checkpoints: type or paste a review, see the verdict with a probability
+bar and the review with each word coloured by the attention the model paid to it.
+
+The checkpoint is loaded in a thread worker (`SentimentPredictor`); classifying one review takes
+milliseconds, so it runs on the UI thread when asked (ctrl+g or the button). ctrl+n puts the
+next example review (English or Chinese, matching the model) in the box and classifies it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Label, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+EXAMPLES = {
+    "words": (
+        "A wonderful film: the acting is superb and the story kept me hooked to the end.",
+        "Two hours of my life I will never get back. Boring, predictable and badly acted.",
+        "The first half drags, but the ending is brilliant and moving. Worth seeing.",
+        "I wanted to love it; the cast is great, yet the script is a mess and nothing works.",
+    ),
+    "chars": (
+        "房间干净整洁，服务热情周到，早餐也很丰富，下次还会再来。",
+        "设施陈旧，隔音很差，前台态度冷淡，非常失望。",
+        "位置不错，交通方便，但是房间有点小，价格偏贵。",
+        "酒店环境很好，床很舒服，性价比高，推荐！",
+    ),
+}
+"""Example reviews per tokenizer (hand-written, not from the data sets)."""
+
+METRICS = (
+    ("test_accuracy", "test accuracy"),
+    ("test_f1", "test F1"),
+    ("val_accuracy", "val accuracy"),
+)
+"""Checkpoint metric -> label, in the order shown."""
+
+BAR_WIDTH = 30
+
+
+def probability_bar(positive: float, width: int = BAR_WIDTH) -> Text:
+    """``negative ████████░░░░ positive``: the filled part is the probability of positive."""
+    filled = round(positive * width)
+    bar = Text("negative ", style="red")
+    bar.append("█" * filled, style="green")
+    bar.append("░" * (width - filled), style="red")
+    bar.append(" positive", style="green")
+    return bar
+
+
+def attention_text(text: str, tokens: list[tuple[str, int, int, float | None]]) -> Text:
+    """`text` with each token's background as bright as its attention weight (scaled to the
+    largest); tokens without a weight, and text between tokens, stay plain."""
+    out = Text()
+    weights = [w for *_, w in tokens if w is not None]
+    top = max(weights) if weights else 0.0
+    position = 0
+    for _, start, end, weight in tokens:
+        out.append(text[position:start])
+        if weight is None or top <= 0:
+            out.append(text[start:end])
+        else:
+            level = weight / top
+            shade = int(40 + 215 * level)
+            style = f"{'black' if level > 0.5 else 'white'} on rgb({shade},{shade // 2},0)"
+            out.append(text[start:end], style=style)
+        position = end
+    out.append(text[position:])
+    return out
+
+
+class SentimentPlayScreen(Screen[None]):
+    """The review and its buttons on the left; verdict, bar and coloured words on the right."""
+
+    HELP = """\
+### Play: sentiment
+
+Type or paste a review and press **ctrl+g** (or *Classify*); **ctrl+n** puts the next example
+review in the box. The bar shows the probability the model gives to *positive*. With an
+attention model, the review is drawn with each word's background as bright as the attention
+the model paid to it (scaled to the most attended word): those words weighed most in the
+verdict. English models read lower-cased words and punctuation; Chinese models read characters.
+
+Words the model never saw are read as `<unk>`; a review of only unknown words still gets a
+verdict, but the note says it means little. Long reviews are cut to the length the
+model was trained with, keeping the beginning and the end.
+"""
+
+    BINDINGS = [
+        Binding("ctrl+g", "classify", "Classify", priority=True),
+        Binding("ctrl+n", "example", "Example", priority=True),
+        Binding("escape", "back", "Back"),
+    ]
+
+    DEFAULT_CSS = """
+    SentimentPlayScreen #review { height: 12; }
+    SentimentPlayScreen #verdict, SentimentPlayScreen #sentiment-notes { height: auto; }
+    SentimentPlayScreen #attention-scroll { height: 1fr; margin: 1 0 0 0; }
+    """
+
+    @dataclass
+    class Loaded(Message):
+        """The checkpoint was loaded in the worker."""
+
+        description: str
+        """One line about the model."""
+
+    def __init__(self, checkpoint: str | Path, predictor: Any = None) -> None:
+        """Play with a sentiment checkpoint.
+
+        Args:
+            checkpoint: the `.pt` file.
+            predictor: an already loaded `SentimentPredictor` (or a stand-in with `config`,
+                `vocab.kind`, `metrics`, `has_attention` and `predict`); by default it is
+                loaded in a worker.
+        """
+        super().__init__()
+        self.checkpoint = Path(checkpoint)
+        """The checkpoint to classify with."""
+        self.predictor: Any = predictor
+        """The loaded `SentimentPredictor`."""
+        self.last_prediction: Any = None
+        """The `Prediction` shown now (tests read it)."""
+        self.example_index = -1
+        """The example review shown last (-1: none yet)."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="play-body"):
+            with VerticalScroll(id="play-controls", classes="panel"):
+                yield TextArea("", id="review", soft_wrap=True, show_line_numbers=False)
+                with Horizontal(id="play-buttons"):
+                    yield Button("Classify", id="classify", variant="primary")
+                    yield Button("Example", id="example")
+                yield Label("Metrics", classes="hint")
+                yield Static("", id="sentiment-metrics")
+            with Vertical(id="play-output", classes="panel"):
+                yield Static("", id="verdict")
+                with VerticalScroll(id="attention-scroll"):
+                    yield Static("", id="attention-text")
+                yield Static("", id="sentiment-notes")
+                yield Static("", id="play-status", classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"play · {self.checkpoint.parent.name}/{self.checkpoint.name}"
+        self.query_one("#play-controls").border_title = "Review"
+        self.query_one("#play-output").border_title = "Verdict and attention"
+        if self.predictor is None:
+            self.query_one("#play-status", Static).update("loading the model…")
+            self.load()
+        else:
+            self.post_message(self.Loaded(self.describe()))
+
+    # -- loading -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="play")
+    def load(self) -> None:
+        """Load the checkpoint (torch) off the UI thread."""
+        from tasks.sentiment import SentimentPredictor
+
+        self.predictor = SentimentPredictor(self.checkpoint)
+        self.post_message(self.Loaded(self.describe()))
+
+    def describe(self) -> str:
+        """`gru 1×128 bidirectional · attention · words · rt-polarity`."""
+        c = self.predictor.config
+        parts = [f"{c.arch} {c.layers}×{c.hidden}" + (" bidirectional" if c.bidirectional else "")]
+        parts.append("attention" if self.predictor.has_attention else "last state (no attention)")
+        parts.append("characters" if self.predictor.vocab.kind == "chars" else "words")
+        parts.append(str(c.dataset))
+        return " · ".join(parts)
+
+    def on_sentiment_play_screen_loaded(self, message: Loaded) -> None:
+        self.query_one("#sentiment-metrics", Static).update(self._metrics_text())
+        self.query_one("#play-status", Static).update(
+            Text.assemble(("ready: ", "green"), message.description)
+        )
+        self.query_one("#review", TextArea).focus()
+
+    def _metrics_text(self) -> Text:
+        metrics = self.predictor.metrics
+        text = Text()
+        for key, label in METRICS:
+            if isinstance(metrics.get(key), (int, float)):
+                text.append(f"{label:16}", style="dim")
+                text.append(f"{metrics[key]:.1%}\n")
+        if not text:
+            text.append("no metrics in this checkpoint", style="dim")
+        return text
+
+    # -- classifying -------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#classify")
+    def action_classify(self) -> None:
+        """Classify the review in the box and draw the verdict and the attention."""
+        if self.predictor is None:
+            return
+        text = self.query_one("#review", TextArea).text
+        status = self.query_one("#play-status", Static)
+        try:
+            result = self.predictor.predict(text)
+        except ValueError as exc:
+            status.update(Text(str(exc), style="red"))
+            return
+        self.last_prediction = result
+        colour = "green" if result.label == "positive" else "red"
+        verdict = Text.assemble(
+            (result.label, f"bold {colour}"), f"  {result.probability:.1%}\n",
+            probability_bar(result.positive),
+        )  # fmt: skip
+        self.query_one("#verdict", Static).update(verdict)
+        drawn = attention_text(text, result.tokens)
+        self.query_one("#attention-text", Static).update(drawn)
+        notes = [result.note] if result.note else []
+        if not self.predictor.has_attention:
+            notes.append("this model pools the last state: it has no attention to show")
+        else:
+            top = sorted(result.tokens, key=lambda t: -(t[3] or 0.0))[:5]
+            notes.append("most attended: " + ", ".join(f"{t[0]} {t[3]:.2f}" for t in top))
+        self.query_one("#sentiment-notes", Static).update(Text("\n".join(notes), style="yellow"))
+        status.update(f"{len(result.tokens)} tokens read · {result.unknown} unknown")
+
+    @on(Button.Pressed, "#example")
+    def action_example(self) -> None:
+        """Put the next example review (in the model's language) in the box and classify it."""
+        if self.predictor is None:
+            return
+        examples = EXAMPLES[self.predictor.vocab.kind]
+        self.example_index = (self.example_index + 1) % len(examples)
+        self.query_one("#review", TextArea).text = examples[self.example_index]
+        self.action_classify()
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "play" or event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        text = str(error).strip().splitlines()[0] if error and str(error).strip() else repr(error)
+        self.query_one("#play-status", Static).update(Text(f"error: {text}", style="red"))
+
+    def action_back(self) -> None:
+        """Back to where the screen was opened from."""
+        self.dismiss()
+
+    def stop_work(self) -> None:
+        """Nothing streams here (the app calls this on quit)."""

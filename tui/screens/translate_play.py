@@ -1,0 +1,218 @@
+"""Play for translation checkpoints: type a sentence, get its translation (greedy or beam
+search) and a heatmap of where the model looked for each word it wrote.
+
+The checkpoint is loaded in a thread worker (`Translator`); translating one sentence takes
+milliseconds, so it runs on the UI thread when asked (ctrl+g, Enter or the button).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
+from textual.worker import Worker, WorkerState
+
+from tui.widgets.attention_map import AttentionData, AttentionMap
+from tui.widgets.field import Field
+
+DECODERS = (("greedy (most likely word each step)", "greedy"), ("beam search", "beam"))
+"""Select label -> decoding."""
+
+METRICS = (
+    ("test_bleu", "test BLEU (beam)"),
+    ("test_bleu_greedy", "test BLEU (greedy)"),
+    ("test_bleu_cased", "test BLEU cased"),
+    ("val_bleu", "val BLEU (greedy)"),
+)
+"""Checkpoint metric -> label, in the order shown."""
+
+
+class TranslatePlayScreen(Screen[None]):
+    """The sentence and the decoding on the left; translation and attention on the right."""
+
+    HELP = """\
+### Play: translation
+
+Type a sentence in the model's source language and press **Enter** (or **ctrl+g**). **greedy**
+takes the most likely word at each step; **beam search** keeps the best few partial
+translations (the **beam width**) and returns the one with the best length-normalised score.
+
+The heatmap shows, for each word the model wrote (rows), how much attention it paid to each
+source word (columns): bright is a lot. Words the model does not know are read as `<unk>` and
+listed under the translation. Decoding always stops: at the end-of-sentence token, or at a
+length limit (1.5 × the source length + 10).
+"""
+
+    BINDINGS = [
+        Binding("ctrl+g", "translate", "Translate", priority=True),
+        Binding("escape", "back", "Back"),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        """The checkpoint was loaded in the worker."""
+
+        description: str
+        """One line about the model."""
+
+    def __init__(self, checkpoint: str | Path, translator: Any = None) -> None:
+        """Play with a translation checkpoint.
+
+        Args:
+            checkpoint: the `.pt` file.
+            translator: an already loaded `Translator`; by default it is loaded in a worker.
+        """
+        super().__init__()
+        self.checkpoint = Path(checkpoint)
+        """The checkpoint to translate with."""
+        self.translator: Any = translator
+        """The loaded `Translator`."""
+        self.last_translation: Any = None
+        """The `Translation` shown now (tests read it)."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="play-body"):
+            with VerticalScroll(id="play-controls", classes="panel"):
+                yield Label("Sentence", classes="hint")
+                yield Input(placeholder="loading the model…", id="source")
+                yield Select(DECODERS, value="beam", allow_blank=False, id="decoder")
+                yield Field("beam", "Beam width", 5, "int", inline=True)
+                with Horizontal(id="play-buttons"):
+                    yield Button("Translate", id="translate", variant="primary")
+                yield Label("Metrics", classes="hint")
+                yield Static("", id="translate-metrics")
+            with Vertical(id="play-output", classes="panel"):
+                yield Static("", id="translation")
+                yield Static("", id="translate-notes")
+                with VerticalScroll(id="attention-scroll"):
+                    yield AttentionMap(id="attention")
+                yield Static("", id="play-status", classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"play · {self.checkpoint.parent.name}/{self.checkpoint.name}"
+        self.query_one("#play-controls").border_title = "Translate"
+        self.query_one("#play-output").border_title = "Translation and attention"
+        if self.translator is None:
+            self.query_one("#play-status", Static).update("loading the model…")
+            self.load()
+        else:
+            self.post_message(self.Loaded(self.describe()))
+
+    # -- loading -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="play")
+    def load(self) -> None:
+        """Load the checkpoint (torch) off the UI thread."""
+        from tasks.translation import Translator
+
+        self.translator = Translator(self.checkpoint)
+        self.post_message(self.Loaded(self.describe()))
+
+    def describe(self) -> str:
+        """`German → English · gru 1×256 · dot attention`."""
+        t = self.translator
+        c = t.config
+        attention = f"{c.attention_type} attention" if t.has_attention else "no attention"
+        return (
+            f"{t.source_language} → {t.target_language} · {c.arch} {c.layers}×{c.hidden} · "
+            f"{attention}"
+        )
+
+    def on_translate_play_screen_loaded(self, message: Loaded) -> None:
+        t = self.translator
+        self.query_one("#source", Input).placeholder = f"a sentence in {t.source_language}"
+        self.query_one("#field-beam", Field).text = max(t.config.beam, 2)
+        self.query_one("#translate-metrics", Static).update(self._metrics_text())
+        attention = self.query_one(AttentionMap)
+        if not t.has_attention:
+            attention.empty_message = "this model has no attention: nothing to draw"
+        self.query_one("#play-status", Static).update(
+            Text.assemble(("ready: ", "green"), message.description)
+        )
+        self.query_one("#source", Input).focus()
+
+    def _metrics_text(self) -> Text:
+        metrics = self.translator.metrics
+        text = Text()
+        for key, label in METRICS:
+            if key in metrics:
+                text.append(f"{label:20}", style="dim")
+                text.append(f"{metrics[key]:.1f}\n")
+        if not text:
+            text.append("no metrics in this checkpoint", style="dim")
+        return text
+
+    # -- translating -------------------------------------------------------------------------
+
+    def beam_width(self) -> int | None:
+        """1 for greedy, else the beam width typed (None, with the error shown, if invalid)."""
+        if self.query_one("#decoder", Select).value == "greedy":
+            return 1
+        field = self.query_one("#field-beam", Field)
+        try:
+            width = field.parse()
+            field.error = "" if 1 <= width <= 50 else "between 1 and 50"
+        except ValueError as exc:
+            field.error = str(exc)
+        return None if field.error else width
+
+    @on(Input.Submitted, "#source")
+    @on(Button.Pressed, "#translate")
+    def action_translate(self) -> None:
+        """Translate the sentence typed with the chosen decoding."""
+        if self.translator is None:
+            return
+        width = self.beam_width()
+        if width is None:
+            return
+        text = self.query_one("#source", Input).value
+        status = self.query_one("#play-status", Static)
+        try:
+            result = self.translator.translate(text, beam=width)
+        except ValueError as exc:
+            status.update(Text(str(exc), style="red"))
+            return
+        self.last_translation = result
+        self.query_one("#translation", Static).update(Text(result.text, style="bold"))
+        notes = Text("\n".join(result.notes), style="yellow") if result.notes else ""
+        self.query_one("#translate-notes", Static).update(notes)
+        attention = self.query_one(AttentionMap)
+        if result.attention is None:
+            attention.data = None
+        else:
+            rows = [*result.tokens, "<eos>"] if result.finished else list(result.tokens)
+            attention.data = AttentionData(result.source_tokens, rows, result.attention)
+        how = "greedy" if width == 1 else f"beam {width}"
+        status.update(f"{how} · {len(result.tokens)} tokens · log p {result.log_prob:.2f}")
+
+    @on(Select.Changed, "#decoder")
+    def _decoder_changed(self) -> None:
+        self.query_one("#field-beam", Field).disabled = (
+            self.query_one("#decoder", Select).value == "greedy"
+        )
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "play" or event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        text = str(error).strip().splitlines()[0] if error and str(error).strip() else repr(error)
+        self.query_one("#play-status", Static).update(Text(f"error: {text}", style="red"))
+
+    def action_back(self) -> None:
+        """Back to where the screen was opened from."""
+        self.dismiss()
+
+    def stop_work(self) -> None:
+        """Nothing streams here (the app calls this on quit)."""
