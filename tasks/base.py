@@ -21,7 +21,19 @@ class StepStats:
 
 
 class Task(Protocol):
-    """A task owns its data, model and optimiser; the trainer owns the loop around them."""
+    """A task owns its data, model and optimiser; the trainer owns the loop around them.
+
+    Optional hooks (not part of the protocol; the trainer looks them up with `getattr` and
+    skips them when a task lacks them):
+
+    - ``end_epoch(epoch: int) -> bool``: called after each full epoch, with the number of
+      epochs done, before the end-of-epoch evaluation and checkpoint. The task can check
+      itself there (sentiment: score validation, keep the best weights). Return True to stop
+      training after that checkpoint (converged, or early-stopping patience ran out).
+    - ``pop_gradient_profile() -> dict[str, Any] | None``: called each time the trainer
+      builds a `StepLogged` event. Return the newest gradient-flow profile not handed out
+      yet (as a dict), or None; it is attached to the event as ``gradients``.
+    """
 
     name: str
     config: TrainConfig

@@ -133,14 +133,6 @@ class RunsRequested(Message):
 
 
 @dataclass
-class GeneratorLoaded(Message):
-    """A checkpoint was loaded for sampling."""
-
-    description: str
-    """One line about the model (architecture, sizes, vocabulary)."""
-
-
-@dataclass
 class TextSampled(Message):
     """Characters sampled since the previous message, each with the probability it had."""
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from textual.app import App
 from textual.widgets import Button, Input, Select
-from tui_helpers import ScreenApp, wait_for
+from tui_helpers import ScreenApp, set_value, wait_for
 
 from tasks import datasets as ds
 from tasks.config import TrainConfig
@@ -21,11 +21,6 @@ CHOICE = ArchChoice("lstm", layers=1, hidden=32, embed=16)
 
 def start_disabled(app: App) -> bool:
     return app.screen.query_one("#start", Button).disabled
-
-
-async def type_into(pilot, app: App, name: str, text: str) -> None:
-    app.screen.query_one(f"#field-{name}-input", Input).value = text
-    await pilot.pause()
 
 
 def test_error_field_reads_the_option_name() -> None:
@@ -61,7 +56,7 @@ async def test_invalid_input_is_explained_inline_and_blocks_start(
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert not start_disabled(app)
-        await type_into(pilot, app, name, text)
+        await set_value(pilot, f"#field-{name}-input", text)
         field = app.screen.query_one(f"#field-{name}", Field)
         assert field.error == error
         assert field.has_class("-invalid")
@@ -69,7 +64,7 @@ async def test_invalid_input_is_explained_inline_and_blocks_start(
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert app.results == []
-        await type_into(pilot, app, name, good)
+        await set_value(pilot, f"#field-{name}-input", good)
         assert field.error == ""
         assert not start_disabled(app)
 
@@ -78,10 +73,10 @@ async def test_epochs_or_minutes_is_required() -> None:
     app = ScreenApp(ConfigureScreen("charlm", CHOICE))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await type_into(pilot, app, "epochs", "")
+        await set_value(pilot, "#field-epochs-input", "")
         assert app.screen.query_one("#field-epochs", Field).error.startswith("give epochs")
         assert start_disabled(app)
-        await type_into(pilot, app, "minutes", "0.5")
+        await set_value(pilot, "#field-minutes-input", "0.5")
         assert not start_disabled(app)
 
 
@@ -98,7 +93,7 @@ async def test_local_path_is_checked_and_returned(small_text: Path) -> None:
         assert start_disabled(app)
         app.screen.query_one("#dataset-path", Input).value = str(small_text)
         await pilot.pause()
-        await type_into(pilot, app, "epochs", "3")
+        await set_value(pilot, "#field-epochs-input", "3")
         await pilot.press("ctrl+r")
         await pilot.pause()
         [config] = app.results
@@ -187,10 +182,10 @@ async def test_a_task_with_its_own_settings_gets_their_rows() -> None:
         await pilot.pause()
         screen = app.screen
         assert screen.query_one("#field-horizon-input", Input).value == "1"
-        await type_into(pilot, app, "horizon", "12")
+        await set_value(pilot, "#field-horizon-input", "12")
         assert not start_disabled(app)
         assert screen.config is not None and screen.config.horizon == 12
-        await type_into(pilot, app, "horizon", "0")
+        await set_value(pilot, "#field-horizon-input", "0")
         assert start_disabled(app)
 
 
@@ -205,9 +200,9 @@ async def test_translation_settings_are_in_the_form() -> None:
     app = ScreenApp(ConfigureScreen("translation", ArchChoice("gru", 1, 32, 32, True, True)))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await type_into(pilot, app, "beam", "3")
-        await type_into(pilot, app, "direction", "en-de")
+        await set_value(pilot, "#field-beam-input", "3")
+        await set_value(pilot, "#field-direction-input", "en-de")
         assert app.screen.config is not None
         assert (app.screen.config.beam, app.screen.config.direction) == (3, "en-de")
-        await type_into(pilot, app, "teacher_forcing", "1.5")
+        await set_value(pilot, "#field-teacher_forcing-input", "1.5")
         assert start_disabled(app)

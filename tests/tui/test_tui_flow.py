@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tui_helpers import tiny_config, wait_for
+from tui_helpers import set_value, tiny_config, wait_for
 
 from tasks.checkpoint import load_checkpoint
 from tasks.runs import list_runs, read_run
@@ -19,12 +19,6 @@ from tui.screens.train import TrainScreen
 from tui.widgets.arch_list import ArchList
 from tui.widgets.generated_text import GeneratedText
 from tui.widgets.loss_chart import LossChart
-
-
-async def set_value(pilot, selector: str, value) -> None:
-    widget = pilot.app.screen.query_one(selector)
-    widget.value = value
-    await pilot.pause()
 
 
 async def new_tiny_run(pilot, small_text: Path, arch: str) -> TrainScreen:

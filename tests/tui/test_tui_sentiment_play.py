@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Static, TextArea
-from tui_helpers import ScreenApp, screen_text, wait_for
+from tui_helpers import ScreenApp, screen_text, set_value, wait_for
 
 from tui.cli import main
 from tui.screens.play import play_screen_for
@@ -43,11 +43,6 @@ def train_tiny(folder: Path, kind: str) -> Path:
             "--out", str(run), "--json"]  # fmt: skip
     assert main(args) == 0
     return run / "last.pt"
-
-
-async def set_value(pilot, selector: str, value) -> None:
-    pilot.app.screen.query_one(selector).value = value
-    await pilot.pause()
 
 
 @pytest.fixture

@@ -28,6 +28,12 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float =
         await pilot.pause(0.05)
 
 
+async def set_value(pilot: Pilot, selector: str, value: object) -> None:
+    """Set the `value` of the widget `selector` on the current screen and let the app react."""
+    pilot.app.screen.query_one(selector).value = value
+    await pilot.pause()
+
+
 def sent(messages: list, kind: type) -> list:
     """The messages of a kind from a `message_hook` log, each once (they repeat as they bubble)."""
     unique: dict[int, object] = {}

@@ -7,21 +7,18 @@ takes milliseconds, so it runs on the UI thread whenever the horizon or the orig
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Label, Static
-from textual.worker import Worker, WorkerState
 
+from tui.screens.model_play import ModelPlayScreen
 from tui.widgets.field import Field
 from tui.widgets.loss_chart import LossChart
 
@@ -40,7 +37,7 @@ COLORS = {"series": "gray", "test part": "white", "forecast": "orange",
 """Chart series -> plotext colour."""
 
 
-class ForecastPlayScreen(Screen[None]):
+class ForecastPlayScreen(ModelPlayScreen):
     """Horizon and origin on the left with the metrics; the chart on the right."""
 
     HELP = """\
@@ -63,13 +60,6 @@ exactly the same targets for the model and the baselines.
         Binding("escape", "back", "Back"),
     ]
 
-    @dataclass
-    class Loaded(Message):
-        """The checkpoint was loaded in the worker."""
-
-        description: str
-        """One line about the model and the series."""
-
     origin: reactive[int | None] = reactive(None)
     """The last known step of the forecast (None until the model is loaded)."""
 
@@ -82,11 +72,7 @@ exactly the same targets for the model and the baselines.
                 `config`, `metrics`, `task.split` and `forecast`); by default it is loaded in a
                 worker.
         """
-        super().__init__()
-        self.checkpoint = Path(checkpoint)
-        """The checkpoint to forecast with."""
-        self.forecaster: Any = forecaster
-        """The loaded `SeriesForecaster`."""
+        super().__init__(checkpoint, forecaster)
         self.last_forecast: Any = None
         """The `Forecast` drawn now (tests read it)."""
 
@@ -109,42 +95,41 @@ exactly the same targets for the model and the baselines.
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"play · {self.checkpoint.parent.name}/{self.checkpoint.name}"
         self.query_one("#play-controls").border_title = "Forecast"
         self.query_one("#play-output").border_title = "Series"
-        chart = self.query_one(LossChart)
-        chart.empty_message = "loading the model…"
-        if self.forecaster is None:
-            self.query_one("#play-status", Static).update("loading the model…")
-            self.load()
-        else:
-            self.post_message(self.Loaded(self.describe()))
+        self.query_one(LossChart).empty_message = "loading the model…"
 
     # -- loading -----------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="play")
-    def load(self) -> None:
-        """Load the checkpoint and its series (torch) off the UI thread."""
+    @property
+    def forecaster(self) -> Any:
+        """The loaded `SeriesForecaster` (None until then)."""
+        return self.model
+
+    def build_model(self) -> Any:
+        """Load the checkpoint and its series (torch)."""
         from tasks.timeseries import SeriesForecaster
 
-        self.forecaster = SeriesForecaster(self.checkpoint)
-        self.post_message(self.Loaded(self.describe()))
+        return SeriesForecaster(self.checkpoint)
 
     def describe(self) -> str:
-        """`gru · 1×16 · airline-passengers (Passengers) · log-seasonal`."""
+        """`gru · 1×16 · airline-passengers (Passengers) · log-seasonal` (model and series)."""
         c = self.forecaster.config
         s = self.forecaster.series
         return f"{c.arch} · {c.layers}×{c.hidden} · {c.dataset} ({s.column}) · {c.forecast}"
 
-    def on_forecast_play_screen_loaded(self, message: Loaded) -> None:
+    def ready_text(self, description: str) -> Text:
+        """Ready, with the series' note (if any) in yellow."""
+        status = super().ready_text(description)
+        note = self.forecaster.series.note
+        if note:
+            status.append(f" · {note}", style="yellow")
+        return status
+
+    def model_ready(self, description: str) -> None:
         f = self.forecaster
         self.query_one("#field-horizon", Field).text = max(f.config.horizon, 12)
         self.query_one("#forecast-metrics", Static).update(self._metrics_text())
-        note = f.series.note
-        status = Text.assemble(("ready: ", "green"), message.description)
-        if note:
-            status.append(f" · {note}", style="yellow")
-        self.query_one("#play-status", Static).update(status)
         self.origin = len(f.series) - 1
 
     def _metrics_text(self) -> Text:
@@ -277,18 +262,3 @@ exactly the same targets for the model and the baselines.
     @on(Field.Edited)
     def _edited(self) -> None:
         self.settings()
-
-    @on(Worker.StateChanged)
-    def _worker_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "play" or event.state != WorkerState.ERROR:
-            return
-        error = event.worker.error
-        text = str(error).strip().splitlines()[0] if error and str(error).strip() else repr(error)
-        self.query_one("#play-status", Static).update(Text(f"error: {text}", style="red"))
-
-    def action_back(self) -> None:
-        """Back to where the screen was opened from."""
-        self.dismiss()
-
-    def stop_work(self) -> None:
-        """Nothing streams here (the app calls this on quit)."""

@@ -22,10 +22,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Label, Select, Static, Switch, TextArea
-from textual.worker import Worker, WorkerState
 
-from tui.messages import GeneratorLoaded, TextSampled
+from tui.messages import TextSampled
 from tui.screens.forecast_play import ForecastPlayScreen
+from tui.screens.model_play import ModelPlayScreen
 from tui.screens.sentiment_play import SentimentPlayScreen
 from tui.screens.translate_play import TranslatePlayScreen
 from tui.widgets.field import Field
@@ -52,7 +52,7 @@ def checkpoint_task(checkpoint: Path) -> str:
         return "charlm"
 
 
-class CharPlayScreen(Screen[None]):
+class CharPlayScreen(ModelPlayScreen):
     """Prime, strategy and settings on the left; the text streams in on the right."""
 
     HELP = """\
@@ -84,11 +84,7 @@ it when it was chosen: green is confident, red a long shot.
             generator: an already loaded `CharGenerator` (or a stand-in with the same
                 `stream`, `config` and `vocab`); by default the checkpoint is loaded in a worker.
         """
-        super().__init__()
-        self.checkpoint = Path(checkpoint)
-        """The checkpoint to sample from."""
-        self.generator: Any = generator
-        """The loaded `CharGenerator` (made in the worker, reused)."""
+        super().__init__(checkpoint, generator)
         self.stop_event = threading.Event()
         """Set to stop the current stream."""
         self.started_at = 0.0
@@ -122,15 +118,9 @@ it when it was chosen: green is confident, red a long shot.
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"play · {self.checkpoint.parent.name}/{self.checkpoint.name}"
         self.query_one("#play-controls").border_title = "Prompt"
         self.query_one("#play-output").border_title = "Output"
         self._sync_fields()
-        if self.generator is None:
-            self.query_one("#play-status", Static).update("loading the model…")
-            self.load()
-        else:
-            self.post_message(GeneratorLoaded(self.describe()))
 
     # -- settings ----------------------------------------------------------------------------
 
@@ -194,13 +184,16 @@ it when it was chosen: green is confident, red a long shot.
 
     # -- workers -----------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="play")
-    def load(self) -> None:
-        """Load the checkpoint (torch) off the UI thread."""
+    @property
+    def generator(self) -> Any:
+        """The loaded `CharGenerator` (made in the worker, reused; None until then)."""
+        return self.model
+
+    def build_model(self) -> Any:
+        """Load the checkpoint (torch)."""
         from tasks.charlm import CharGenerator
 
-        self.generator = CharGenerator(self.checkpoint)
-        self.post_message(GeneratorLoaded(self.describe()))
+        return CharGenerator(self.checkpoint)
 
     def describe(self) -> str:
         """`lstm · 2×512 · 65 characters`."""
@@ -210,10 +203,8 @@ it when it was chosen: green is confident, red a long shot.
     @work(thread=True, exclusive=True, exit_on_error=False, group="play")
     def sample(self, settings: dict[str, Any], stop: threading.Event) -> None:
         """Stream characters, posting them in small batches, until done or `stop` is set."""
-        if self.generator is None:
-            from tasks.charlm import CharGenerator
-
-            self.generator = CharGenerator(self.checkpoint)
+        if self.model is None:
+            self.model = self.build_model()
         stream = self.generator.stream(**settings)
         batch: list[tuple[str, float]] = []
         last = time.monotonic()
@@ -226,11 +217,12 @@ it when it was chosen: green is confident, red a long shot.
                 batch, last = [], time.monotonic()
         self.post_message(TextSampled(batch, finished=True))
 
-    def on_generator_loaded(self, message: GeneratorLoaded) -> None:
-        self.query_one("#output-scroll").border_subtitle = message.description
-        self.query_one("#play-status", Static).update(
-            Text.assemble(("ready: ", "green"), message.description, " · ctrl+g to generate")
-        )
+    def ready_text(self, description: str) -> Text:
+        """Ready, and how to generate."""
+        return super().ready_text(description).append(" · ctrl+g to generate")
+
+    def model_ready(self, description: str) -> None:
+        self.query_one("#output-scroll").border_subtitle = description
 
     def on_text_sampled(self, message: TextSampled) -> None:
         output = self.query_one(GeneratedText)
@@ -249,14 +241,9 @@ it when it was chosen: green is confident, red a long shot.
             status += f" · {rate:,.0f} chars/s"
         self.query_one("#play-status", Static).update(status)
 
-    @on(Worker.StateChanged)
-    def _worker_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "play" or event.state != WorkerState.ERROR:
-            return
+    def worker_failed(self) -> None:
+        """A failed stream is not running any more."""
         self.generating = False
-        error = event.worker.error
-        text = str(error).strip().splitlines()[0] if error and str(error).strip() else repr(error)
-        self.query_one("#play-status", Static).update(Text(f"error: {text}", style="red"))
 
     # -- actions -----------------------------------------------------------------------------
 

@@ -8,19 +8,17 @@ next example review (English or Chinese, matching the model) in the box and clas
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Label, Static, TextArea
-from textual.worker import Worker, WorkerState
+
+from tui.screens.model_play import ModelPlayScreen
 
 EXAMPLES = {
     "words": (
@@ -79,7 +77,7 @@ def attention_text(text: str, tokens: list[tuple[str, int, int, float | None]]) 
     return out
 
 
-class SentimentPlayScreen(Screen[None]):
+class SentimentPlayScreen(ModelPlayScreen):
     """The review and its buttons on the left; verdict, bar and coloured words on the right."""
 
     HELP = """\
@@ -108,13 +106,6 @@ model was trained with, keeping the beginning and the end.
     SentimentPlayScreen #attention-scroll { height: 1fr; margin: 1 0 0 0; }
     """
 
-    @dataclass
-    class Loaded(Message):
-        """The checkpoint was loaded in the worker."""
-
-        description: str
-        """One line about the model."""
-
     def __init__(self, checkpoint: str | Path, predictor: Any = None) -> None:
         """Play with a sentiment checkpoint.
 
@@ -124,11 +115,7 @@ model was trained with, keeping the beginning and the end.
                 `vocab.kind`, `metrics`, `has_attention` and `predict`); by default it is
                 loaded in a worker.
         """
-        super().__init__()
-        self.checkpoint = Path(checkpoint)
-        """The checkpoint to classify with."""
-        self.predictor: Any = predictor
-        """The loaded `SentimentPredictor`."""
+        super().__init__(checkpoint, predictor)
         self.last_prediction: Any = None
         """The `Prediction` shown now (tests read it)."""
         self.example_index = -1
@@ -153,24 +140,21 @@ model was trained with, keeping the beginning and the end.
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"play · {self.checkpoint.parent.name}/{self.checkpoint.name}"
         self.query_one("#play-controls").border_title = "Review"
         self.query_one("#play-output").border_title = "Verdict and attention"
-        if self.predictor is None:
-            self.query_one("#play-status", Static).update("loading the model…")
-            self.load()
-        else:
-            self.post_message(self.Loaded(self.describe()))
 
     # -- loading -----------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="play")
-    def load(self) -> None:
-        """Load the checkpoint (torch) off the UI thread."""
+    @property
+    def predictor(self) -> Any:
+        """The loaded `SentimentPredictor` (None until then)."""
+        return self.model
+
+    def build_model(self) -> Any:
+        """Load the checkpoint (torch)."""
         from tasks.sentiment import SentimentPredictor
 
-        self.predictor = SentimentPredictor(self.checkpoint)
-        self.post_message(self.Loaded(self.describe()))
+        return SentimentPredictor(self.checkpoint)
 
     def describe(self) -> str:
         """`gru 1×128 bidirectional · attention · words · rt-polarity`."""
@@ -181,11 +165,8 @@ model was trained with, keeping the beginning and the end.
         parts.append(str(c.dataset))
         return " · ".join(parts)
 
-    def on_sentiment_play_screen_loaded(self, message: Loaded) -> None:
+    def model_ready(self, description: str) -> None:
         self.query_one("#sentiment-metrics", Static).update(self._metrics_text())
-        self.query_one("#play-status", Static).update(
-            Text.assemble(("ready: ", "green"), message.description)
-        )
         self.query_one("#review", TextArea).focus()
 
     def _metrics_text(self) -> Text:
@@ -240,18 +221,3 @@ model was trained with, keeping the beginning and the end.
         self.example_index = (self.example_index + 1) % len(examples)
         self.query_one("#review", TextArea).text = examples[self.example_index]
         self.action_classify()
-
-    @on(Worker.StateChanged)
-    def _worker_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "play" or event.state != WorkerState.ERROR:
-            return
-        error = event.worker.error
-        text = str(error).strip().splitlines()[0] if error and str(error).strip() else repr(error)
-        self.query_one("#play-status", Static).update(Text(f"error: {text}", style="red"))
-
-    def action_back(self) -> None:
-        """Back to where the screen was opened from."""
-        self.dismiss()
-
-    def stop_work(self) -> None:
-        """Nothing streams here (the app calls this on quit)."""

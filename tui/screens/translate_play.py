@@ -7,20 +7,17 @@ milliseconds, so it runs on the UI thread when asked (ctrl+g, Enter or the butto
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
-from textual.worker import Worker, WorkerState
 
+from tui.screens.model_play import ModelPlayScreen
 from tui.widgets.attention_map import AttentionData, AttentionMap
 from tui.widgets.field import Field
 
@@ -36,7 +33,7 @@ METRICS = (
 """Checkpoint metric -> label, in the order shown."""
 
 
-class TranslatePlayScreen(Screen[None]):
+class TranslatePlayScreen(ModelPlayScreen):
     """The sentence and the decoding on the left; translation and attention on the right."""
 
     HELP = """\
@@ -57,13 +54,6 @@ length limit (1.5 × the source length + 10).
         Binding("escape", "back", "Back"),
     ]
 
-    @dataclass
-    class Loaded(Message):
-        """The checkpoint was loaded in the worker."""
-
-        description: str
-        """One line about the model."""
-
     def __init__(self, checkpoint: str | Path, translator: Any = None) -> None:
         """Play with a translation checkpoint.
 
@@ -71,11 +61,7 @@ length limit (1.5 × the source length + 10).
             checkpoint: the `.pt` file.
             translator: an already loaded `Translator`; by default it is loaded in a worker.
         """
-        super().__init__()
-        self.checkpoint = Path(checkpoint)
-        """The checkpoint to translate with."""
-        self.translator: Any = translator
-        """The loaded `Translator`."""
+        super().__init__(checkpoint, translator)
         self.last_translation: Any = None
         """The `Translation` shown now (tests read it)."""
 
@@ -100,24 +86,21 @@ length limit (1.5 × the source length + 10).
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"play · {self.checkpoint.parent.name}/{self.checkpoint.name}"
         self.query_one("#play-controls").border_title = "Translate"
         self.query_one("#play-output").border_title = "Translation and attention"
-        if self.translator is None:
-            self.query_one("#play-status", Static).update("loading the model…")
-            self.load()
-        else:
-            self.post_message(self.Loaded(self.describe()))
 
     # -- loading -----------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="play")
-    def load(self) -> None:
-        """Load the checkpoint (torch) off the UI thread."""
+    @property
+    def translator(self) -> Any:
+        """The loaded `Translator` (None until then)."""
+        return self.model
+
+    def build_model(self) -> Any:
+        """Load the checkpoint (torch)."""
         from tasks.translation import Translator
 
-        self.translator = Translator(self.checkpoint)
-        self.post_message(self.Loaded(self.describe()))
+        return Translator(self.checkpoint)
 
     def describe(self) -> str:
         """`German → English · gru 1×256 · dot attention`."""
@@ -129,7 +112,7 @@ length limit (1.5 × the source length + 10).
             f"{attention}"
         )
 
-    def on_translate_play_screen_loaded(self, message: Loaded) -> None:
+    def model_ready(self, description: str) -> None:
         t = self.translator
         self.query_one("#source", Input).placeholder = f"a sentence in {t.source_language}"
         self.query_one("#field-beam", Field).text = max(t.config.beam, 2)
@@ -137,9 +120,6 @@ length limit (1.5 × the source length + 10).
         attention = self.query_one(AttentionMap)
         if not t.has_attention:
             attention.empty_message = "this model has no attention: nothing to draw"
-        self.query_one("#play-status", Static).update(
-            Text.assemble(("ready: ", "green"), message.description)
-        )
         self.query_one("#source", Input).focus()
 
     def _metrics_text(self) -> Text:
@@ -201,18 +181,3 @@ length limit (1.5 × the source length + 10).
         self.query_one("#field-beam", Field).disabled = (
             self.query_one("#decoder", Select).value == "greedy"
         )
-
-    @on(Worker.StateChanged)
-    def _worker_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "play" or event.state != WorkerState.ERROR:
-            return
-        error = event.worker.error
-        text = str(error).strip().splitlines()[0] if error and str(error).strip() else repr(error)
-        self.query_one("#play-status", Static).update(Text(f"error: {text}", style="red"))
-
-    def action_back(self) -> None:
-        """Back to where the screen was opened from."""
-        self.dismiss()
-
-    def stop_work(self) -> None:
-        """Nothing streams here (the app calls this on quit)."""
