@@ -110,6 +110,8 @@ class TrainConfig:
     """Sentiment: stop after this many epochs without a better validation accuracy (0: never)."""
     init_from: str | None = None
     """Sentiment: start from this checkpoint's best weights and vocabulary (transfer learning)."""
+    word_vectors: str | None = None
+    """Sentiment: start the embeddings from word vectors counted on this review corpus's texts."""
 
     def validate(self) -> TrainConfig:
         """Raise `ConfigError` with one clear line for the first invalid setting."""

@@ -18,6 +18,10 @@ validation metrics and the test metrics of those best weights: ``test_accuracy``
 (F1 of the positive class) and, in `report`, the confusion matrix. The test part is never used
 to choose anything.
 
+Word vectors: ``--word-vectors CORPUS`` starts the embeddings of the words seen in CORPUS (a
+review data set, its texts only) from count-based vectors (`tasks.word_vectors`); e.g. imdb for
+rt-polarity, whose 8.5k training sentences are too few to learn good embeddings from.
+
 Transfer: ``--init-from CHECKPOINT`` starts from another sentiment run's best weights and keeps
 its vocabulary (e.g. a short-snippet data set starting from a model trained on IMDB); the model
 shape must match.
@@ -105,6 +109,8 @@ class SentimentTask:
         if config.layers > 3:
             raise ConfigError(f"sentiment supports 1 to 3 --layers (got {config.layers})")
         config.validate()
+        if config.word_vectors and config.init_from:
+            raise ConfigError("--word-vectors and --init-from both set the embeddings: use one")
         self.config = config
         self.data = data if data is not None else load_reviews(config.dataset)
         self.dataset_note = self.data.note
@@ -130,6 +136,8 @@ class SentimentTask:
         self.model = build_model(config, len(self.vocab)).to(self.device)
         if start is not None:
             self.model.load_state_dict(start["best_model"])
+        if config.word_vectors:
+            self.dataset_note = "; ".join(filter(None, (self.dataset_note, self._word_vectors())))
         self.optimizer = make_optimizer(self.model, config)
         self.steps = 0
         self.best_state: dict[str, Any] | None = None
@@ -139,6 +147,18 @@ class SentimentTask:
         self.confusion: list[list[int]] = []
         """Test confusion matrix [[TN, FP], [FN, TP]] of the last full evaluation."""
         self._epoch_batches: tuple[int, list[np.ndarray]] | None = None
+
+    def _word_vectors(self) -> str:
+        """Fill the embedding from `--word-vectors`; one line saying how many words got one."""
+        from tasks.word_vectors import fill_embedding, learned_vectors
+
+        source = str(self.config.word_vectors)
+        vectors, counts = learned_vectors(
+            source, self.config.dataset, [t for t, _ in self.data.train], self.vocab.itos,
+            self.config.embed, self.data.tokenizer,
+        )  # fmt: skip
+        filled = fill_embedding(self.model.embedding.weight, vectors, counts, pad_id=0)
+        return f"word vectors from {source} for {filled:,} of {len(self.vocab):,} tokens"
 
     def _encode(self, examples: list[tuple[str, int]]) -> tuple[list[np.ndarray], np.ndarray]:
         ids = encode_texts([t for t, _ in examples], self.vocab, self.config.seq_len)

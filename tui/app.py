@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -65,6 +66,7 @@ class RnnTuiApp(App[None]):
         self.push_screen(HomeScreen())
         if self.start == "runs":
             self.post_message(RunsRequested())
+        self.call_after_refresh(calm_garbage_collector)
         if self.preload_torch:
             self.call_after_refresh(self._preload_torch)
 
@@ -202,9 +204,27 @@ class RnnTuiApp(App[None]):
         yield from super().get_system_commands(screen)
 
 
+GC_THRESHOLDS = (5_000, 20, 100)
+"""Python's defaults are (700, 10, 10)."""
+
+
+def calm_garbage_collector() -> None:
+    """Fewer, cheaper full garbage collections, each of which stops the UI.
+
+    While training ran beside it, a full collection paused the app for up to 250 ms, often
+    enough to make a key press wait that long (benchmarks/tui.py). What start-up built lives
+    as long as the app, so it is frozen out of the collector's walk, and full collections come
+    after 10M allocations instead of 70k (Textual itself turns collection off while it scrolls).
+    """
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def _import_torch() -> None:
     """Warm the import cache so the first run does not wait for torch."""
     import torch  # noqa: F401
+
+    gc.freeze()  # torch's modules live as long as the app too (`calm_garbage_collector`)
 
 
 def make_app(*, preload_torch: bool = True, start: str = "home") -> RnnTuiApp:

@@ -92,6 +92,12 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     se.add_argument("--vocab-size", type=int, help="most frequent training tokens kept")
     se.add_argument("--patience", type=int, help="epochs without a better val accuracy (0: off)")
     se.add_argument("--init-from", help="start from a sentiment checkpoint (weights, vocabulary)")
+    se.add_argument(
+        "--word-vectors",
+        metavar="CORPUS",
+        help="start the embeddings from word vectors learned on this review data set's texts "
+        "(its labels unused), e.g. imdb for rt-polarity",
+    )
     p.add_argument(
         "--config",
         help="start from a JSON file of settings, or a run's summary.json (its config); "
@@ -195,6 +201,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "horizon", "forecast", "transform", "season", "problem", "activation", "init",
             "probe_every", "attention_type", "teacher_forcing", "beam", "direction", "max_len",
             "min_freq", "label_smoothing", "vocab_size", "patience", "init_from",
+            "word_vectors",
         )
     }  # fmt: skip
     if args.config:

@@ -206,3 +206,13 @@ async def test_translation_settings_are_in_the_form() -> None:
         assert (app.screen.config.beam, app.screen.config.direction) == (3, "en-de")
         await set_value(pilot, "#field-teacher_forcing-input", "1.5")
         assert start_disabled(app)
+
+
+async def test_sentiment_word_vectors_are_optional() -> None:
+    app = ScreenApp(ConfigureScreen("sentiment", ArchChoice("gru", 1, 32, 32, True, True)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.config is not None and app.screen.config.word_vectors is None
+        await set_value(pilot, "#field-word_vectors-input", "imdb")
+        assert app.screen.config is not None and app.screen.config.word_vectors == "imdb"
+        assert not start_disabled(app)

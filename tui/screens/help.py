@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 GENERAL = """\
 **rnn-tui** trains recurrent networks on real data and lets you play with them.
@@ -43,7 +44,12 @@ def key_table(screen: Screen) -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    """A modal over the current screen; any of escape, q, ? or f1 closes it."""
+    """A modal over the current screen; any of escape, q, ? or f1 closes it.
+
+    The texts are Rich Markdown in `Static`s, not Textual `Markdown` widgets: those build a
+    widget per block, which made opening help take hundreds of milliseconds while training
+    kept the CPU busy (benchmarks/tui.py measures the key latency).
+    """
 
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close")]
 
@@ -59,7 +65,7 @@ class HelpScreen(ModalScreen[None]):
             box.border_title = "Help"
             box.border_subtitle = "escape to close"
             if self.under_help:
-                yield Markdown(self.under_help, id="help-screen")
+                yield Static(Markdown(self.under_help), id="help-screen")
             yield Static(Text("Keys here", style="bold"), classes="help-heading")
             yield Static(self.keys, id="help-keys")
-            yield Markdown(GENERAL, id="help-general")
+            yield Static(Markdown(GENERAL), id="help-general")

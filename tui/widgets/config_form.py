@@ -104,6 +104,7 @@ TASK_SECTIONS: dict[str, dict[str, tuple[Row, ...]]] = {
             Row("vocab_size", "Vocabulary size"),
             Row("min_freq", "Min frequency"),
             Row("patience", "Patience (0: off)"),
+            Row("word_vectors", "Word vectors from", "text", optional=True, placeholder="none"),
         ),
     },
     "translation": {

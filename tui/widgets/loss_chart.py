@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from textual.app import RenderResult as RenderableType
 from textual_plotext import PlotextPlot
 
-REDRAW_S = 0.25
+REDRAW_S = 0.5
 """At most one redraw per this many seconds."""
 
 BUSY_FRACTION = 0.1
@@ -92,6 +92,8 @@ class LossChart(PlotextPlot):
         """How many times the figure was rebuilt (tests check the rate)."""
         self.render_cost = 0.0
         """Seconds the last render took (the redraw interval backs off when it is slow)."""
+        self._rendered: tuple[tuple, RenderableType] | None = None
+        """(figure version, size, theme) and the text drawn for them."""
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -145,9 +147,15 @@ class LossChart(PlotextPlot):
             self.replot()
 
     def render(self) -> RenderableType:
+        """The figure as text, built again only when it or the size or theme changed (Textual
+        also renders on a screen switch or a modal over the screen)."""
+        key = (self.redraws, self.size, self.app.theme)
+        if self._rendered is not None and self._rendered[0] == key:
+            return self._rendered[1]
         start = time.perf_counter()
         result = super().render()
         self.render_cost = time.perf_counter() - start
+        self._rendered = (key, result)
         return result
 
     def replot(self) -> None:

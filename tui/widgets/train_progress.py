@@ -21,6 +21,16 @@ STATE_STYLES = {
 """Colour of each state's label."""
 
 
+class EtaText(Widget):
+    """One line of text that repaints in place: unlike `Label.update`, setting `text` never
+    lays the screen out again (the ETA changes every second while training)."""
+
+    text: reactive[str] = reactive("")
+
+    def render(self) -> str:
+        return self.text
+
+
 class TrainProgress(Widget):
     """`[training] ███████░░░ 43%  ETA 3m 12s`."""
 
@@ -44,7 +54,7 @@ class TrainProgress(Widget):
     def compose(self) -> ComposeResult:
         yield Label("", id="train-state")
         yield ProgressBar(total=1000, show_eta=False, show_percentage=True, id="train-bar")
-        yield Label("", id="train-eta")
+        yield EtaText(id="train-eta")
 
     def on_mount(self) -> None:
         self.watch_state(self.state)
@@ -56,7 +66,7 @@ class TrainProgress(Widget):
 
     def watch_eta_s(self, eta_s: float | None) -> None:
         if self.is_mounted:
-            self.query_one("#train-eta", Label).update(f"ETA {fmt_duration(eta_s)}")
+            self.query_one("#train-eta", EtaText).text = f"ETA {fmt_duration(eta_s)}"
 
     def watch_state(self, state: str) -> None:
         if self.is_mounted:
