@@ -79,6 +79,7 @@ def test_train(snap_compare) -> None:
             screen.post_message(messages.for_event(event))
         await pilot.pause(0.2)
         screen.state = "training"
+        screen.show_latest_step()
         screen.query_one("#loss-chart", LossChart).replot()
         await pilot.pause()
 

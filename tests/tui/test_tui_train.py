@@ -53,7 +53,8 @@ async def test_events_drive_chart_stats_and_progress() -> None:
         await wait_for(pilot, lambda: screen.state == "stopped" or
                        (screen.query_one(RunStats).step is not None and
                        screen.query_one(RunStats).step.step == 300))  # fmt: skip
-        await pilot.pause(0.3)
+        # the chart and the numbers repaint on their timers (every REDRAW_S / STATS_EVERY_S)
+        await wait_for(pilot, lambda: "5-gram 1.69" in screen_text(app))
         chart = screen.query_one("#loss-chart", LossChart)
         assert len(chart.series["train"][0]) == 30
         assert chart.series["val"][0] == [100.0, 200.0, 300.0]

@@ -9,6 +9,7 @@ pause, save and stop events, and posts one message per training event
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,9 @@ from tui.widgets.run_stats import RunStats, fmt_metric
 from tui.widgets.train_progress import TrainProgress
 
 GRAD_NORM_POINTS = 80
+STATS_EVERY_S = 0.5
+"""The step's numbers (stats, progress, sparkline) are shown at most this often; the chart
+still gets every point. Fewer repaints leave the CPU to the training run."""
 """How many recent gradient norms the sparkline shows."""
 
 RUNNING = ("loading", "training", "paused", "stopping")
@@ -129,6 +133,8 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         """Close the screen once the worker has stopped (escape while training)."""
         self.grad_norms: list[float] = []
         """Recent gradient norms (for the sparkline)."""
+        self._unshown_step: Any = None
+        self._stats_shown_at = 0.0
         self.failure = ""
         """Why the run failed (shown in the banner)."""
 
@@ -206,6 +212,7 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         else:
             metric_chart.display = False
         self._replay(self.history)
+        self.set_interval(STATS_EVERY_S, self.show_latest_step)
         self._show_banner()
         if self.build is not None:
             self.train()
@@ -285,12 +292,23 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
     def on_step_logged(self, message: messages.StepLogged) -> None:
         event = message.event
         self.query_one("#loss-chart", LossChart).add_point("train", event.step, event.loss)
+        self.grad_norms.append(event.grad_norm)
+        del self.grad_norms[:-GRAD_NORM_POINTS]
+        self._unshown_step = event
+        if time.monotonic() - self._stats_shown_at >= STATS_EVERY_S:
+            self.show_latest_step()
+
+    def show_latest_step(self) -> None:
+        """Show the newest step's numbers, if not shown yet (a timer catches up every
+        `STATS_EVERY_S`)."""
+        event, self._unshown_step = self._unshown_step, None
+        if event is None:
+            return
+        self._stats_shown_at = time.monotonic()
         self.query_one(RunStats).step = event
         progress = self.query_one(TrainProgress)
         progress.progress = event.progress
         progress.eta_s = event.eta_s
-        self.grad_norms.append(event.grad_norm)
-        del self.grad_norms[:-GRAD_NORM_POINTS]
         self.query_one("#grad-norms", Sparkline).data = list(self.grad_norms)
 
     def on_eval_logged(self, message: messages.EvalLogged) -> None:
@@ -330,6 +348,7 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         self.refresh_bindings()
 
     def on_run_finished(self, message: messages.RunFinished) -> None:
+        self.show_latest_step()
         event = message.event
         self.checkpoint = Path(event.checkpoint)
         self.query_one(RunStats).metrics = {
@@ -344,6 +363,7 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         self.refresh_bindings()
 
     def on_run_failed(self, message: messages.RunFailed) -> None:
+        self.show_latest_step()
         event = message.event
         self.failure = event.reason
         self.checkpoint = Path(event.checkpoint) if event.checkpoint else None
@@ -360,6 +380,7 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
     def watch_state(self, state: str) -> None:
         if not self.is_mounted:
             return
+        self.show_latest_step()  # a paused or ended run shows its last step at once
         self.query_one(TrainProgress).state = state
         self._show_banner()
         self.refresh_bindings()
