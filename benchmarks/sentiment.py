@@ -85,6 +85,7 @@ def row(config: dict[str, Any], metrics: dict[str, Any], params: int, epochs: in
         "budget": f"{config['minutes']} min" if config["minutes"] else f"{config['epochs']} epochs",
         "init_from": Path(config["init_from"]).parent.name if config.get("init_from") else "",
         "word_vectors": config.get("word_vectors") or "",
+        "seeds": 1,
         "wall_s": metrics.get("wall_s"),
         "tokens_per_s": metrics.get("train_tokens_per_s"),
         "val_accuracy": metrics.get("val_accuracy"),

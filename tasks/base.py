@@ -98,6 +98,15 @@ def make_optimizer(model: Any, config: TrainConfig) -> Any:
     return torch.optim.AdamW(groups, lr=config.lr, betas=(0.9, 0.99))
 
 
+def torch_device(config: TrainConfig) -> str:
+    """Apply ``--threads`` to torch and return the ``--device`` to use (see `pick_device`)."""
+    import torch
+
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    return pick_device(config.device)
+
+
 def pick_device(name: str) -> str:
     """auto: CUDA, then MPS, then CPU."""
     import torch

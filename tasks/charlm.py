@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from tasks.base import StepStats, make_optimizer, pick_device, seed_everything, torch_update
+from tasks.base import StepStats, make_optimizer, seed_everything, torch_device, torch_update
 from tasks.checkpoint import CheckpointError, load_checkpoint
 from tasks.config import ConfigError, TrainConfig
 from tasks.datasets import read_text, resolve
@@ -168,13 +168,9 @@ class _TorchEngine:
     """Model + AdamW + the hidden state carried between chunks, for rnn/lstm/gru."""
 
     def __init__(self, config: TrainConfig, vocab_size: int) -> None:
-        import torch
-
         from models.charlm import CharRNN
 
-        if config.threads:
-            torch.set_num_threads(config.threads)
-        self.device = pick_device(config.device)
+        self.device = torch_device(config)
         self.config = config
         self.model = CharRNN(
             vocab_size, config.embed, config.hidden, config.layers,

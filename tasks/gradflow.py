@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from tasks.base import StepStats, make_optimizer, pick_device, seed_everything
+from tasks.base import StepStats, make_optimizer, seed_everything, torch_device
 from tasks.config import ConfigError, TrainConfig
 
 MAX_SEQ_LEN = 1000
@@ -314,10 +314,8 @@ class TorchEngine:
 
         from models.probe import ProbeNet
 
-        if config.threads:
-            torch.set_num_threads(config.threads)
         self.config = config
-        self.device = pick_device(config.device)
+        self.device = torch_device(config)
         self.copy = config.problem == "copy"
         self.model = ProbeNet(
             config.arch, COPY_VOCAB if self.copy else 2, config.hidden, config.layers,

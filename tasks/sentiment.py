@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from tasks.base import StepStats, make_optimizer, pick_device, seed_everything, torch_update
+from tasks.base import StepStats, make_optimizer, seed_everything, torch_device, torch_update
 from tasks.checkpoint import load_checkpoint
 from tasks.config import ConfigError, TrainConfig
 from tasks.text_data import ReviewSet, Vocab, load_reviews, token_strings, tokenize, truncate
@@ -102,8 +102,6 @@ class SentimentTask:
     lower_is_better = False
 
     def __init__(self, config: TrainConfig, data: ReviewSet | None = None) -> None:
-        import torch
-
         if config.arch not in ("rnn", "lstm", "gru"):
             raise ConfigError(f"sentiment supports --arch rnn, lstm, gru (got {config.arch!r})")
         if config.layers > 3:
@@ -129,9 +127,7 @@ class SentimentTask:
             raise ConfigError(
                 f"{self.data.name} is too small to hold out validation and test texts"
             )
-        if config.threads:
-            torch.set_num_threads(config.threads)
-        self.device = pick_device(config.device)
+        self.device = torch_device(config)
         seed_everything(config.seed)  # the initial weights depend on the seed alone
         self.model = build_model(config, len(self.vocab)).to(self.device)
         if start is not None:

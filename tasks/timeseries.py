@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from tasks.base import StepStats, make_optimizer, pick_device, seed_everything, torch_update
+from tasks.base import StepStats, make_optimizer, seed_everything, torch_device, torch_update
 from tasks.checkpoint import load_checkpoint
 from tasks.config import ConfigError, TrainConfig
 from tasks.series_data import (
@@ -120,14 +120,10 @@ class TimeSeriesTask:
             )
 
     def _build_model(self) -> None:
-        import torch
-
         from models.forecaster import SeriesRNN
 
         config = self.config
-        if config.threads:
-            torch.set_num_threads(config.threads)
-        self.device = pick_device(config.device)
+        self.device = torch_device(config)
         seed_everything(config.seed)  # the initial weights depend on the seed alone
         self.model = SeriesRNN(
             self.features, config.hidden, config.layers, config.arch, self.outputs,

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from tasks.base import StepStats, make_optimizer, pick_device, seed_everything, torch_update
+from tasks.base import StepStats, make_optimizer, seed_everything, torch_device, torch_update
 from tasks.bleu import corpus_bleu, signature
 from tasks.checkpoint import load_checkpoint
 from tasks.config import ConfigError, TrainConfig
@@ -115,12 +115,8 @@ class TranslationTask:
             )
 
     def _build_model(self) -> None:
-        import torch
-
         config = self.config
-        if config.threads:
-            torch.set_num_threads(config.threads)
-        self.device = pick_device(config.device)
+        self.device = torch_device(config)
         seed_everything(config.seed)  # the initial weights depend on the seed alone
         self.model = build_model(config, len(self.src_vocab), len(self.tgt_vocab)).to(self.device)
         self.optimizer = make_optimizer(self.model, config)

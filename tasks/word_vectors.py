@@ -84,13 +84,13 @@ def corpus_texts(source: str, own_dataset: str, own_train: Sequence[str], kind: 
     When `source` is the task's own data set only its training texts are used (its validation
     and test texts must not shape the model).
     """
+    if source == own_dataset:
+        return list(own_train)  # already loaded, and tokenized as the task's data
     data = load_reviews(source)
     if data.tokenizer != kind:
         raise ConfigError(
             f"--word-vectors {source} is tokenized as {data.tokenizer}, the task's data as {kind}"
         )
-    if source == own_dataset:
-        return list(own_train)
     return [t for part in (data.train, data.val, data.test) for t, _ in part] + list(own_train)
 
 

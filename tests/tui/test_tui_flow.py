@@ -4,45 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tui_helpers import set_value, tiny_config, wait_for
+from tui_helpers import set_value, tiny_config, train_through_the_app, wait_for
 
 from tasks.checkpoint import load_checkpoint
 from tasks.runs import list_runs, read_run
 from tui.app import make_app
-from tui.screens.architecture import ArchitectureScreen
-from tui.screens.configure import ConfigureScreen
 from tui.screens.home import HomeScreen
 from tui.screens.play import CharPlayScreen
 from tui.screens.runs import RunsScreen
 from tui.screens.train import TrainScreen
-from tui.widgets.arch_list import ArchList
 from tui.widgets.generated_text import GeneratedText
 from tui.widgets.loss_chart import LossChart
 
 
 async def new_tiny_run(pilot, small_text: Path, arch: str) -> TrainScreen:
     """Home -> architecture -> configure -> train, with a tiny model."""
-    app = pilot.app
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(app.screen, ArchitectureScreen))
-    archs = app.screen.query_one(ArchList)
-    archs.highlighted = archs.get_option_index(arch)
-    await pilot.pause()
-    for name, value in (("hidden", "32"), ("layers", "1"), ("embed", "16")):
-        await set_value(pilot, f"#field-{name}-input", value)
-    await pilot.press("ctrl+n")
-    await wait_for(pilot, lambda: isinstance(app.screen, ConfigureScreen))
-    await set_value(pilot, "#dataset", "local path")
-    await set_value(pilot, "#dataset-path", str(small_text))
-    for name, value in (("batch", "8"), ("seq_len", "32"), ("epochs", "1"), ("threads", "1"),
-                        ("warmup_steps", "5")):  # fmt: skip
-        await set_value(pilot, f"#field-{name}-input", value)
-    await pilot.press("ctrl+r")
-    await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
-    screen = app.screen
-    await wait_for(pilot, lambda: screen.state in ("finished", "failed"), 60)
-    assert screen.state == "finished", screen.failure
-    return screen
+    sizes = {"hidden": "32", "layers": "1", "embed": "16"}
+    settings = {"batch": "8", "seq_len": "32", "epochs": "1", "threads": "1", "warmup_steps": "5"}
+    return await train_through_the_app(pilot, small_text, sizes, settings, arch)
 
 
 async def test_home_to_train_to_play_to_runs_to_compare_to_resume(small_text: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Static, TextArea
-from tui_helpers import ScreenApp, screen_text, set_value, wait_for
+from tui_helpers import ScreenApp, screen_text, train_through_the_app, wait_for
 
 from tui.cli import main
 from tui.screens.play import play_screen_for
@@ -133,8 +133,6 @@ async def test_home_to_train_to_play(tmp_path: Path) -> None:
     from textual.widgets import OptionList
 
     from tui.app import make_app
-    from tui.screens.configure import ConfigureScreen
-    from tui.screens.train import TrainScreen
 
     positive, negative, filler = WORDS["words"]
     rows = ["label,review"] + [
@@ -150,21 +148,9 @@ async def test_home_to_train_to_play(tmp_path: Path) -> None:
             tasks.get_option_at_index(i).id for i in range(tasks.option_count)
         ].index("sentiment")
         await pilot.pause()
-        await pilot.press("enter")
-        await pilot.pause()
-        for name, value in (("hidden", "8"), ("layers", "1"), ("embed", "8")):
-            await set_value(pilot, f"#field-{name}-input", value)
-        await pilot.press("ctrl+n")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfigureScreen))
-        await set_value(pilot, "#dataset", "local path")
-        await set_value(pilot, "#dataset-path", str(data))
-        for name, value in (("batch", "16"), ("epochs", "2"), ("threads", "1")):
-            await set_value(pilot, f"#field-{name}-input", value)
-        await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
-        train = app.screen
-        await wait_for(pilot, lambda: train.state in ("finished", "failed"), 60)
-        assert train.state == "finished", train.failure
+        sizes = {"hidden": "8", "layers": "1", "embed": "8"}
+        settings = {"batch": "16", "epochs": "2", "threads": "1"}
+        await train_through_the_app(pilot, data, sizes, settings)
         await pilot.press("g")
         await wait_for(pilot, lambda: isinstance(app.screen, SentimentPlayScreen))
         play = app.screen

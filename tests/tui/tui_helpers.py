@@ -34,6 +34,43 @@ async def set_value(pilot: Pilot, selector: str, value: object) -> None:
     await pilot.pause()
 
 
+async def train_through_the_app(
+    pilot: Pilot,
+    data: Path,
+    sizes: dict[str, str],
+    settings: dict[str, str],
+    arch: str | None = None,
+):
+    """From Home (task highlighted): enter -> Architecture (`arch`, `sizes`) -> Configure (`data`
+    as a local path, `settings`) -> Train; the finished Train screen."""
+    from tui.screens.architecture import ArchitectureScreen
+    from tui.screens.configure import ConfigureScreen
+    from tui.screens.train import TrainScreen
+    from tui.widgets.arch_list import ArchList
+
+    app = pilot.app
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, ArchitectureScreen))
+    if arch is not None:
+        archs = app.screen.query_one(ArchList)
+        archs.highlighted = archs.get_option_index(arch)
+        await pilot.pause()
+    for name, value in sizes.items():
+        await set_value(pilot, f"#field-{name}-input", value)
+    await pilot.press("ctrl+n")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfigureScreen))
+    await set_value(pilot, "#dataset", "local path")
+    await set_value(pilot, "#dataset-path", str(data))
+    for name, value in settings.items():
+        await set_value(pilot, f"#field-{name}-input", value)
+    await pilot.press("ctrl+r")
+    await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
+    screen = app.screen
+    await wait_for(pilot, lambda: screen.state in ("finished", "failed"), 60)
+    assert screen.state == "finished", screen.failure
+    return screen
+
+
 def sent(messages: list, kind: type) -> list:
     """The messages of a kind from a `message_hook` log, each once (they repeat as they bubble)."""
     unique: dict[int, object] = {}
