@@ -339,13 +339,15 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
     def on_checkpoint_written(self, message: messages.CheckpointWritten) -> None:
         event = message.event
         path = Path(event.path)
-        if path.name == "last.pt" or self.checkpoint is None:
+        first = self.checkpoint is None
+        if path.name == "last.pt" or first:
             self.checkpoint = path
         if event.reason != "best":
             self.log_line(f"checkpoint ({event.reason}) at step {event.step:,}: {path}", "green")
             if event.reason == "manual":
                 self.notify(f"saved {path.name} at step {event.step:,}", title="Checkpoint")
-        self.refresh_bindings()
+        if first:  # "play" is now offered (the footer is rebuilt only when its keys change)
+            self.refresh_bindings()
 
     def on_run_finished(self, message: messages.RunFinished) -> None:
         self.show_latest_step()

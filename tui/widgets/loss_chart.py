@@ -1,8 +1,9 @@
 """`LossChart`: curves over training steps with reference lines, redrawn at a bounded rate.
 
-A redraw rebuilds the whole plotext figure (about 20 ms of Python on the UI thread), so points
+A redraw rebuilds the whole plotext figure (about 10 ms of Python on the UI thread), so points
 are only collected when they arrive and the figure is rebuilt at most every `REDRAW_S`, and
-long histories are averaged down to about two points per column.
+long histories are averaged down to about two points per column. The figure's text goes
+straight to strips (`ansi_strips`) and is kept until the figure, size or theme changes.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from textual.app import RenderResult as RenderableType
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
+
+from tui.widgets.ansi_strips import ansi_to_strips
 
 REDRAW_S = 0.5
 """At most one redraw per this many seconds."""
@@ -92,8 +95,8 @@ class LossChart(PlotextPlot):
         """How many times the figure was rebuilt (tests check the rate)."""
         self.render_cost = 0.0
         """Seconds the last render took (the redraw interval backs off when it is slow)."""
-        self._rendered: tuple[tuple, RenderableType] | None = None
-        """(figure version, size, theme) and the text drawn for them."""
+        self._rendered: tuple[tuple, list[Strip]] | None = None
+        """(figure version, size, theme) and the lines drawn for them."""
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -146,17 +149,25 @@ class LossChart(PlotextPlot):
         if self._dirty and time.monotonic() - self._last_draw >= interval - 0.01:
             self.replot()
 
-    def render(self) -> RenderableType:
-        """The figure as text, built again only when it or the size or theme changed (Textual
-        also renders on a screen switch or a modal over the screen)."""
+    def render_line(self, y: int) -> Strip:
+        """Line `y` of the figure (Textual's line API: no `Text` to convert on each redraw)."""
+        lines = self.figure_lines()
+        return lines[y] if y < len(lines) else Strip.blank(self.size.width, self.rich_style)
+
+    def figure_lines(self) -> list[Strip]:
+        """The figure, one strip per line, built again only when it or the size or theme
+        changed (Textual also repaints on a screen switch or a modal over the screen)."""
+        width, height = self.size
         key = (self.redraws, self.size, self.app.theme)
-        if self._rendered is not None and self._rendered[0] == key:
-            return self._rendered[1]
-        start = time.perf_counter()
-        result = super().render()
-        self.render_cost = time.perf_counter() - start
-        self._rendered = (key, result)
-        return result
+        if self._rendered is None or self._rendered[0] != key:
+            start = time.perf_counter()
+            plt = self.plt
+            plt.plotsize(width, height)
+            plt._set_size(width, height)  # as PlotextPlot.render does: plotsize alone may not
+            plt.theme(self._get_plotext_theme_name(self.app.theme))
+            self._rendered = (key, ansi_to_strips(plt.build(), width))
+            self.render_cost = time.perf_counter() - start
+        return self._rendered[1]
 
     def replot(self) -> None:
         """Rebuild the figure now (normally left to the timer)."""
