@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -63,43 +62,53 @@ class RunStats(Widget):
     epochs: reactive[int | None] = reactive(None)
     """Epochs in all (None for a time budget)."""
 
-    def render(self) -> RenderableType:
-        table = Table.grid(padding=(0, 1))
-        table.add_column(style="dim", no_wrap=True)
-        table.add_column(no_wrap=True)
+    def rows(self) -> list[tuple[str, str | Text]]:
+        """(label, value) rows from the latest events."""
+        rows: list[tuple[str, str | Text]] = []
         s, st = self.step, self.started
         if st is not None:
-            table.add_row("parameters", f"{st.parameters:,}")
+            rows.append(("parameters", f"{st.parameters:,}"))
         if s is not None:
             total = st.total_steps if st is not None else None
-            table.add_row("step", f"{s.step:,}" + (f" / {total:,}" if total else ""))
+            rows.append(("step", f"{s.step:,}" + (f" / {total:,}" if total else "")))
             epoch = s.epoch + 1 if s.progress < 1 else s.epoch
             if self.epochs:
                 epoch = min(epoch, self.epochs)
-            table.add_row("epoch", f"{epoch}" + (f" / {self.epochs}" if self.epochs else ""))
-            table.add_row("train loss", Text(f"{s.loss:.4f}", style="bold cyan"))
+            rows.append(("epoch", f"{epoch}" + (f" / {self.epochs}" if self.epochs else "")))
+            rows.append(("train loss", Text(f"{s.loss:.4f}", style="bold cyan")))
         else:
-            table.add_row("step", "–")
+            rows.append(("step", "–"))
         if self.primary_metric:
             value = self.metrics.get(self.primary_metric)
-            table.add_row(
+            rows.append((
                 self.primary_metric.replace("_", " "),
                 Text("–" if value is None else fmt_metric(value), style="bold #ffa62b"),
-            )
+            ))  # fmt: skip
             if self.best is not None:
-                table.add_row("best", Text(fmt_metric(self.best), style="green"))
+                rows.append(("best", Text(fmt_metric(self.best), style="green")))
         for key, value in self.metrics.items():
             if key != self.primary_metric:
-                table.add_row(key.replace("_", " "), fmt_metric(value))
+                rows.append((key.replace("_", " "), fmt_metric(value)))
         if s is not None:
-            table.add_row("tokens/s", f"{s.tokens_per_s:,.0f}")
-            table.add_row("learning rate", f"{s.lr:.2e}")
-            table.add_row("grad norm", f"{s.grad_norm:.3f}")
-            table.add_row("elapsed", fmt_duration(s.elapsed_s))
-        rows = max(len(table.rows), 12)
-        if self.styles.height is None or self.styles.height.value != rows:
-            self.call_later(self._set_height, rows)
-        return table
+            rows.append(("tokens/s", f"{s.tokens_per_s:,.0f}"))
+            rows.append(("learning rate", f"{s.lr:.2e}"))
+            rows.append(("grad norm", f"{s.grad_norm:.3f}"))
+            rows.append(("elapsed", fmt_duration(s.elapsed_s)))
+        return rows
+
+    def render(self) -> RenderableType:
+        """Two aligned columns as one `Text` (a Rich table took about 5 ms to lay out, twice
+        a second while training)."""
+        rows = self.rows()
+        width = max(len(label) for label, _ in rows)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for i, (label, value) in enumerate(rows):
+            text.append(("\n" if i else "") + label.ljust(width + 1), style="dim")
+            text.append(value)
+        height = max(len(rows), 12)
+        if self.styles.height is None or self.styles.height.value != height:
+            self.call_later(self._set_height, height)
+        return text
 
     def _set_height(self, rows: int) -> None:
         self.styles.height = rows
