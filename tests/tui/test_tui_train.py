@@ -14,7 +14,7 @@ from tasks.config import ConfigError
 from tasks.runs import read_run
 from tui import messages
 from tui.screens.train import TrainScreen, anchors_for
-from tui.widgets.loss_chart import REDRAW_S, LossChart, downsample
+from tui.widgets.loss_chart import REDRAW_S, LossChart, downsample, integer_ticks
 from tui.widgets.run_stats import RunStats
 from tui.widgets.train_progress import TrainProgress
 
@@ -35,6 +35,12 @@ def test_bridge_maps_every_event_kind() -> None:
 def test_anchors_only_for_the_default_dataset() -> None:
     assert anchors_for("charlm", "tiny-shakespeare")["5-gram"] == 1.69
     assert anchors_for("charlm", "/some/file.txt") == {}
+
+
+def test_step_axis_ticks_are_whole_numbers_from_end_to_end() -> None:
+    assert integer_ticks(1, 44) == [1, 12, 22, 33, 44]  # plotext alone labelled these 11.8, ...
+    assert integer_ticks(1.5, 420) == [2, 106, 211, 315, 420]
+    assert integer_ticks(0, 2) == [0, 1, 2]  # never the same tick twice
 
 
 def test_downsample_keeps_ends_and_limit() -> None:

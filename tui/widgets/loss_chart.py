@@ -57,6 +57,11 @@ def downsample(xs: Sequence[float], ys: Sequence[float], limit: int) -> tuple[li
     return out_x, out_y
 
 
+def integer_ticks(lo: float, hi: float, count: int = 5) -> list[int]:
+    """Up to `count` whole numbers spread evenly from `lo` to `hi` (both ends included)."""
+    return sorted({round(lo + (hi - lo) * i / (count - 1)) for i in range(count)})
+
+
 class LossChart(PlotextPlot):
     """Named series of (step, value) points and labelled horizontal reference lines."""
 
@@ -202,6 +207,8 @@ class LossChart(PlotextPlot):
             return
         if hi == lo:
             hi = lo + 1
+        if all(x == int(x) for xs, _ in self.series.values() for x in xs[:1] + xs[-1:]):
+            plt.xticks(integer_ticks(lo, hi))  # steps: plotext would label a narrow axis 11.8
         for label, value in self.anchors.items():
             plt.plot([lo, hi], [value, value], label=f"{label} {value:g}", color=ANCHOR_COLOR,
                      marker="-")  # fmt: skip
