@@ -20,9 +20,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchmarks.common import SHAKESPEARE, machine, write_section
-from tasks.charlm import CharLMTask
+from tasks.charlm.task import CharLMTask
+from tasks.engine.trainer import Trainer
 from tasks.registry import default_config
-from tasks.trainer import Trainer
 
 SIZES = dict(embed=64, hidden=256, layers=2, batch=64, seq_len=128)
 

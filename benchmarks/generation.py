@@ -17,8 +17,9 @@ import torch
 
 from benchmarks.common import SHAKESPEARE, machine, write_section
 from models.charlm import CharRNN
-from tasks.charlm import CharGenerator, CharVocab
-from tasks.config import TrainConfig
+from tasks.charlm.player import CharGenerator
+from tasks.charlm.task import CharVocab
+from tasks.engine.settings import TrainConfig
 
 
 def naive_rate(model: CharRNN, chars: int, mkldnn: bool) -> float:
@@ -52,7 +53,7 @@ def main() -> None:
         "config": config.to_dict(),
         "task_state": {"vocab": vocab.chars, "model": model.state_dict()},
     }
-    generator = CharGenerator(payload)
+    generator = CharGenerator(payload, config)
     loops = {
         "naive nn.LSTM loop (oneDNN on, torch default)": lambda: naive_rate(
             model, args.chars, True

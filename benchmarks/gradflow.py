@@ -38,8 +38,8 @@ def run_one(
 
     target: stop as soon as a quick validation MSE is below it (``seconds_to_target``).
     """
+    from tasks.engine.trainer import Trainer
     from tasks.registry import create_task, default_config
-    from tasks.trainer import Trainer
 
     config = default_config(
         "gradflow", arch, seq_len=seq_len, minutes=minutes, threads=threads,

@@ -49,8 +49,8 @@ ANCHORS = {
 
 def train_one(dataset: str, arch: str, threads: int, **overrides: Any) -> dict[str, Any]:
     """Train with the task's defaults plus `overrides`; the row to record."""
+    from tasks.engine.trainer import Trainer
     from tasks.registry import create_task, default_config
-    from tasks.trainer import Trainer
 
     config = default_config("sentiment", arch, dataset=dataset, threads=threads, **overrides)
     config.log_every_s, config.eval_every_s = 5.0, 1e9
@@ -128,7 +128,7 @@ def save(new: dict[str, Any], note: str = "") -> None:
 
 def record(run_dir: Path) -> dict[str, Any]:
     """The row of a finished `rnn-tui train sentiment` run folder."""
-    from tasks.checkpoint import load_checkpoint
+    from tasks.engine.checkpoint import load_checkpoint
 
     summary = json.loads((run_dir / "summary.json").read_text())
     config, metrics = summary["config"], summary["metrics"]

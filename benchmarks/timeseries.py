@@ -29,8 +29,8 @@ HORIZONS = {"airline-passengers": 12, "daily-min-temperatures": 7, "monthly-suns
 
 def run_one(series: str, arch: str, seed: int) -> dict[str, float]:
     """Train one model with the task's defaults; its final metrics and training seconds."""
+    from tasks.engine.trainer import Trainer
     from tasks.registry import create_task, default_config
-    from tasks.trainer import Trainer
 
     config = default_config(
         "timeseries", arch, dataset=series, seed=seed, threads=1, horizon=HORIZONS[series]

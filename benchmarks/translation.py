@@ -35,8 +35,8 @@ def run(attention: str, minutes: float, threads: int, seed: int, out: Path) -> d
     """Train one variant into `out`; its final metrics."""
     import torch
 
+    from tasks.engine.trainer import Trainer
     from tasks.registry import create_task, default_config
-    from tasks.trainer import Trainer
 
     torch.set_num_threads(threads)
     config = default_config(
@@ -73,11 +73,10 @@ def training_time(run_dir: Path) -> tuple[float, float, float]:
 
 def run_result(run_dir: Path) -> dict:
     """What a row shows, from a run folder."""
-    from tasks.config import TrainConfig
-    from tasks.registry import create_task
+    from tasks.registry import config_from_dict, create_task
 
     summary = json.loads((run_dir / "summary.json").read_text())
-    config = TrainConfig.from_dict(summary["config"])
+    config = config_from_dict(summary["config"])
     task = create_task(config)
     per_epoch = len(task.batches(0))
     seconds, paused, rate = training_time(run_dir)

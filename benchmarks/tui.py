@@ -35,8 +35,8 @@ from tui.app import quiet_openmp
 quiet_openmp()  # as run_app does, before torch loads
 
 from benchmarks.common import SHAKESPEARE, machine, write_section  # noqa: E402
+from tasks.engine.runs import read_history  # noqa: E402
 from tasks.registry import default_config  # noqa: E402
-from tasks.runs import read_history  # noqa: E402
 from tui.app import make_app  # noqa: E402
 from tui.screens.help import HelpScreen  # noqa: E402
 from tui.screens.train import TrainScreen  # noqa: E402

@@ -242,10 +242,6 @@ class ScratchRNN(nn.Module):
         """Per layer and direction, ``[w_ih, w_hh(, b_ih, b_hh)]`` (as `nn.RNNBase`)."""
         return [[getattr(self, n) for n in names if n is not None] for names in self._weight_names]
 
-    def _check_hidden(self, hx: Tensor, expected: tuple[int, int, int], what: str) -> None:
-        if hx.size() != expected:
-            raise RuntimeError(f"Expected {what} size {expected}, got {list(hx.size())}")
-
     def forward(
         self,
         input: Tensor,
@@ -264,6 +260,24 @@ class ScratchRNN(nn.Module):
         Returns:
             ``(output, h_n)`` with nn.LSTM's shapes; output is zero at padded steps.
         """
+        x, is_batched = self._time_major(input)  # (T, B, I)
+        h0, c0 = self._initial_state(hx, x, is_batched)  # (L*D, B, H) each
+        mask = _padding_mask(lengths, x.size(0), x.device)  # (T, B, 1) or None
+        layer_input = x
+        finals: list[tuple[Tensor, ...]] = []  # per layer and direction: (h,) or (h, c)
+        for layer in range(self.num_layers):
+            layer_input, layer_finals = self._layer(layer, layer_input, h0, c0, mask)
+            finals += layer_finals
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, training=True)
+        return self._results(layer_input, finals, is_batched)
+
+    @property
+    def _num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    def _time_major(self, input: Tensor) -> tuple[Tensor, bool]:
+        """Check ``input`` and return it as ``(T, B, I)``, and whether it was batched."""
         name = _TORCH_NAMES[self.mode]
         if input.dim() not in (2, 3):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D instead")
@@ -272,87 +286,98 @@ class ScratchRNN(nn.Module):
                 "input.size(-1) must be equal to input_size. "
                 f"Expected {self.input_size}, got {input.size(-1)}"
             )
-        is_lstm = self.mode == "lstm"
         is_batched = input.dim() == 3
         x = input if is_batched else input.unsqueeze(1)  # (T, B, I) or (B, T, I)
         if is_batched and self.batch_first:
             x = x.transpose(0, 1)  # (T, B, I)
-        seq_len, batch = x.size(0), x.size(1)
-        num_directions = 2 if self.bidirectional else 1
-        expected = (self.num_layers * num_directions, batch, self.hidden_size)
+        return x, is_batched
 
-        # Initial states h0 (and c0), each (L*D, B, H); row layer*D + direction starts that scan.
+    def _initial_state(
+        self, hx: Hidden | None, x: Tensor, is_batched: bool
+    ) -> tuple[Tensor, Tensor]:
+        """Check ``hx`` and return ``(h0, c0)``, each ``(L*D, B, H)``; zeros when it is None.
+
+        Row ``layer*D + direction`` starts that scan; ``c0`` is ``h0`` unless the mode is LSTM.
+        """
+        expected = (self.num_layers * self._num_directions, x.size(1), self.hidden_size)
         if hx is None:
             zeros = torch.zeros(expected, dtype=x.dtype, device=x.device)  # (L*D, B, H)
-            h0 = c0 = zeros
-        elif is_lstm:
+            return zeros, zeros
+        want = 3 if is_batched else 2
+        kind = "batched 3-D" if is_batched else "unbatched 2-D"
+        if self.mode == "lstm":
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise RuntimeError("LSTM: hx must be a tuple (h_0, c_0)")
             h0, c0 = hx
-            want = 3 if is_batched else 2
             if h0.dim() != want or c0.dim() != want:
-                kind = "batched 3-D" if is_batched else "unbatched 2-D"
                 raise RuntimeError(
                     f"For {kind} input, hx and cx should also be {want}-D but got "
                     f"({h0.dim()}-D, {c0.dim()}-D) tensors"
                 )
             if not is_batched:
                 h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
-            self._check_hidden(h0, expected, "hidden[0]")
-            self._check_hidden(c0, expected, "hidden[1]")
-        else:
-            if not isinstance(hx, Tensor):
-                raise RuntimeError(f"{name}: hx must be a tensor (h_0)")
-            want = 3 if is_batched else 2
-            if hx.dim() != want:
-                kind = "batched 3-D" if is_batched else "unbatched 2-D"
-                raise RuntimeError(
-                    f"For {kind} input, hx should also be {want}-D but got {hx.dim()}-D tensor"
-                )
-            h0 = c0 = hx if is_batched else hx.unsqueeze(1)
-            self._check_hidden(h0, expected, "hidden")
+            _check_hidden(h0, expected, "hidden[0]")
+            _check_hidden(c0, expected, "hidden[1]")
+            return h0, c0
+        if not isinstance(hx, Tensor):
+            raise RuntimeError(f"{_TORCH_NAMES[self.mode]}: hx must be a tensor (h_0)")
+        if hx.dim() != want:
+            raise RuntimeError(
+                f"For {kind} input, hx should also be {want}-D but got {hx.dim()}-D tensor"
+            )
+        h0 = hx if is_batched else hx.unsqueeze(1)
+        _check_hidden(h0, expected, "hidden")
+        return h0, h0
 
-        mask = None
-        if lengths is not None:
-            steps = torch.arange(seq_len, device=x.device).unsqueeze(1)  # (T, 1)
-            valid = torch.as_tensor(lengths, device=x.device).unsqueeze(0)  # (1, B)
-            mask = (steps < valid).unsqueeze(2)  # (T, B, 1)
+    def _layer(
+        self, layer: int, layer_input: Tensor, h0: Tensor, c0: Tensor, mask: Tensor | None
+    ) -> tuple[Tensor, list[tuple[Tensor, ...]]]:
+        """Run every direction of one layer over ``layer_input`` ``(T, B, I or D*H)``.
 
-        layer_input = x  # (T, B, I)
+        Returns the layer's output ``(T, B, D*H)`` (the directions side by side, as nn.LSTM lays
+        them out) and each direction's final state.
+        """
+        outputs: list[Tensor] = []
         finals: list[tuple[Tensor, ...]] = []
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(num_directions):
-                index = layer * num_directions + direction
-                w_ih, w_hh, b_ih, b_hh = (
-                    getattr(self, n) if n is not None else None for n in self._weight_names[index]
-                )
-                # RNN and LSTM add b_hh straight onto the gates: fold it into the projection.
-                # GRU's reset gate multiplies b_hn, so GRU keeps b_hh inside the step.
-                fold = self.mode != "gru" and b_ih is not None
-                bias_in = b_ih + b_hh if fold else b_ih
-                gi = F.linear(layer_input, w_ih, bias_in)  # (T, B, G*H): every step at once
-                state = (h0[index], c0[index]) if is_lstm else (h0[index],)  # (B, H) each
-                out, final = _scan(
-                    self.mode,
-                    gi,
-                    state,
-                    w_hh,
-                    None if fold else b_hh,
-                    self.nonlinearity,
-                    reverse=direction == 1,
-                    mask=mask,
-                )
-                outputs.append(out)  # (T, B, H)
-                finals.append(final)
-            # (T, B, D*H): the directions side by side, as nn.LSTM lays them out
-            layer_input = outputs[0] if num_directions == 1 else torch.cat(outputs, 2)
-            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, training=True)
+        for direction in range(self._num_directions):
+            index = layer * self._num_directions + direction
+            state = (h0[index], c0[index]) if self.mode == "lstm" else (h0[index],)  # (B, H)
+            out, final = self._direction(index, layer_input, state, direction == 1, mask)
+            outputs.append(out)  # (T, B, H)
+            finals.append(final)
+        output = outputs[0] if len(outputs) == 1 else torch.cat(outputs, 2)  # (T, B, D*H)
+        return output, finals
 
-        output = layer_input  # (T, B, D*H)
+    def _direction(
+        self,
+        index: int,
+        layer_input: Tensor,
+        state: tuple[Tensor, ...],
+        reverse: bool,
+        mask: Tensor | None,
+    ) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """Scan one direction (weights ``index`` = layer*D + direction); see `_scan`."""
+        w_ih, w_hh, b_ih, b_hh = (
+            getattr(self, n) if n is not None else None for n in self._weight_names[index]
+        )
+        # RNN and LSTM add b_hh straight onto the gates: fold it into the projection.
+        # GRU's reset gate multiplies b_hn, so GRU keeps b_hh inside the step.
+        fold = self.mode != "gru" and b_ih is not None
+        bias_in = b_ih + b_hh if fold else b_ih
+        gi = F.linear(layer_input, w_ih, bias_in)  # (T, B, G*H): every step at once
+        bias_hh = None if fold else b_hh
+        return _scan(self.mode, gi, state, w_hh, bias_hh, self.nonlinearity, reverse, mask)
+
+    def _results(
+        self, output: Tensor, finals: list[tuple[Tensor, ...]], is_batched: bool
+    ) -> tuple[Tensor, Hidden]:
+        """``(output, h_n)`` in the caller's layout.
+
+        From the last layer's output ``(T, B, D*H)`` and the final states, in
+        ``layer*D + direction`` order.
+        """
         h_n = torch.stack([f[0] for f in finals], 0)  # (L*D, B, H)
-        c_n = torch.stack([f[1] for f in finals], 0) if is_lstm else None  # (L*D, B, H)
+        c_n = torch.stack([f[1] for f in finals], 0) if self.mode == "lstm" else None
         if not is_batched:
             output = output.squeeze(1)  # (T, D*H)
             h_n = h_n.squeeze(1)  # (L*D, H)
@@ -360,6 +385,22 @@ class ScratchRNN(nn.Module):
         elif self.batch_first:
             output = output.transpose(0, 1)  # (B, T, D*H)
         return output, ((h_n, c_n) if c_n is not None else h_n)
+
+
+def _check_hidden(hx: Tensor, expected: tuple[int, int, int], what: str) -> None:
+    if hx.size() != expected:
+        raise RuntimeError(f"Expected {what} size {expected}, got {list(hx.size())}")
+
+
+def _padding_mask(
+    lengths: Tensor | Sequence[int] | None, seq_len: int, device: torch.device
+) -> Tensor | None:
+    """``(T, B, 1)`` bool, True at each sequence's valid steps; None when nothing is padded."""
+    if lengths is None:
+        return None
+    steps = torch.arange(seq_len, device=device).unsqueeze(1)  # (T, 1)
+    valid = torch.as_tensor(lengths, device=device).unsqueeze(0)  # (1, B)
+    return (steps < valid).unsqueeze(2)  # (T, B, 1)
 
 
 # --------------------------------------------------------------------------------------------

@@ -94,6 +94,37 @@ class Stepper:
                 new.append((h,))
         return self.head_w @ h + self.head_b, new
 
+    def step_many(self, ids: np.ndarray, state: State) -> tuple[np.ndarray, State]:
+        """`step` for B sequences at once: ids (B,) and a state of (B, H) arrays -> logits (B, V).
+
+        The same arithmetic as `step`, as matrix-matrix products (one call per layer for the
+        whole batch); `stack_states` builds the batched state from single ones.
+        """
+        H = self.hidden
+        new: State = []
+        x_proj = self.table[ids]  # (B, G)
+        h = x_proj
+        for layer, layer_state in enumerate(state):
+            if layer:
+                x_proj = h @ self.w_ih[layer].T + self.b_x[layer]
+            h_prev = layer_state[0]
+            h_proj = h_prev @ self.w_hh[layer].T + self.b_h[layer]  # (B, G)
+            if self.cell == "lstm":
+                gates = x_proj + h_proj
+                s = _sigmoid(gates)
+                c = s[:, H : 2 * H] * layer_state[1] + s[:, :H] * np.tanh(gates[:, 2 * H : 3 * H])
+                h = s[:, 3 * H :] * np.tanh(c)
+                new.append((h, c))
+            elif self.cell == "gru":
+                rz = _sigmoid(x_proj[:, : 2 * H] + h_proj[:, : 2 * H])
+                n = np.tanh(x_proj[:, 2 * H :] + rz[:, :H] * h_proj[:, 2 * H :])
+                h = (1 - rz[:, H:]) * n + rz[:, H:] * h_prev
+                new.append((h,))
+            else:
+                h = np.tanh(x_proj + h_proj)
+                new.append((h,))
+        return h @ self.head_w.T + self.head_b, new
+
     def read(self, ids: Sequence[int], state: State | None = None) -> tuple[np.ndarray, State]:
         """Feed a prime; returns the logits after its last character and the state."""
         logits = np.zeros(len(self.head_b), np.float32)
@@ -113,6 +144,14 @@ class NumpyRNNStepper(Stepper):
         self.b_h = [np.zeros(w["Whh"].shape[0], np.float32)]
         self.hidden = w["Whh"].shape[0]
         self.head_w, self.head_b = w["Why"], w["by"].reshape(-1)
+
+
+def stack_states(states: Sequence[State]) -> State:
+    """B single states (per layer, arrays (H,)) -> one batched state (per layer, arrays (B, H))."""
+    return [
+        tuple(np.stack([s[layer][part] for s in states]) for part in range(len(states[0][layer])))
+        for layer in range(len(states[0]))
+    ]
 
 
 def make_stepper(arch: str, weights: Mapping[str, Any]) -> Stepper:

@@ -5,11 +5,23 @@ Torch-free at import time; `create_task` imports the task's module when a run st
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
-from tasks.config import ConfigError, TrainConfig
+from tasks.charlm.datasets import DATASETS as CHARLM_DATASETS
+from tasks.charlm.settings import CharLMSettings
+from tasks.data.info import DatasetInfo
+from tasks.engine.settings import ConfigError, TrainConfig
+from tasks.gradflow.datasets import DATASETS as GRADFLOW_DATASETS
+from tasks.gradflow.settings import GradflowSettings
+from tasks.sentiment.datasets import DATASETS as SENTIMENT_DATASETS
+from tasks.sentiment.settings import SentimentSettings
+from tasks.timeseries.datasets import DATASETS as TIMESERIES_DATASETS
+from tasks.timeseries.settings import TimeseriesSettings
+from tasks.translation.datasets import DATASETS as TRANSLATION_DATASETS
+from tasks.translation.settings import TranslationSettings
 
 
 @dataclass(frozen=True)
@@ -24,17 +36,41 @@ class TaskInfo:
     """The module with `create(config) -> Task`."""
     primary_metric: str
     lower_is_better: bool
-    default_dataset: str
-    archs: tuple[str, ...]
+    datasets: tuple[DatasetInfo, ...]
+    """Its datasets (`tasks/<task>/datasets.py`), the default first; the data catalogue is
+    gathered from these."""
+    settings: type[TrainConfig]
+    """The task's settings class: the shared block plus its own (`tasks/<task>/settings.py`)."""
     defaults: dict[str, Any] = field(default_factory=dict)
     """TrainConfig overrides for every architecture of this task."""
     arch_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Further overrides for one architecture."""
     anchors: dict[str, float] = field(default_factory=dict)
     """Reference values of the primary metric (label -> value), drawn as lines on charts."""
-    options: tuple[str, ...] = ()
-    """Architecture options the task uses: "bidirectional", "attention" (the UI greys out the rest;
-    a character language model reads left to right and has no attention, so charlm uses none)."""
+    player: str | None = None
+    """"module:Class" of the task's `tasks.engine.player.Player` (`load_player` imports it)."""
+    play_screen: str | None = None
+    """"tui.screens.x:Class" of its Play screen, built with a checkpoint path (data: never
+    imported by `tasks`)."""
+    lab_screen: str | None = None
+    """"tui.screens.x:Class" of a lab screen that new runs open instead of architecture ->
+    configure -> train (data: never imported by `tasks`)."""
+
+    @property
+    def default_dataset(self) -> str:
+        """The name of the dataset a run uses when none is named: the first declared."""
+        return self.datasets[0].name
+
+    @property
+    def archs(self) -> tuple[str, ...]:
+        """The architectures the task offers, the default first (declared by its settings)."""
+        return self.settings.ARCHS
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """The architecture options it uses ("bidirectional", "attention"); the UI greys out
+        the rest (declared by its settings)."""
+        return self.settings.OPTIONS
 
 
 TASKS: dict[str, TaskInfo] = {
@@ -42,13 +78,13 @@ TASKS: dict[str, TaskInfo] = {
     for t in (
         TaskInfo(
             name="charlm",
+            settings=CharLMSettings,
             title="Character-level text generation",
             summary="learn to write like the training text, one character at a time",
-            module="tasks.charlm",
+            module="tasks.charlm.task",
             primary_metric="val_loss",
             lower_is_better=True,
-            default_dataset="tiny-shakespeare",
-            archs=("lstm", "gru", "rnn", "numpy-rnn"),
+            datasets=CHARLM_DATASETS,
             # Chosen by measurement (BENCHMARKS.md): on two CPU cores a 2×256 LSTM sees twice the
             # text of a 2×384 and four times that of a 2×512 in the same minutes, and wins at
             # 4 and 10 minute budgets; batch 32 gives twice the updates of 64 at the same speed.
@@ -80,17 +116,19 @@ TASKS: dict[str, TaskInfo] = {
                 "rnn": {"lr": 1e-3},
             },
             anchors={"5-gram": 1.69, "nanoGPT CPU": 1.88, "baby GPT (A100)": 1.47},
+            player="tasks.charlm.player:CharGenerator",
+            play_screen="tui.screens.play:CharPlayScreen",
         ),
         TaskInfo(
             name="sentiment",
+            settings=SentimentSettings,
             title="Sentiment analysis",
             summary="read reviews (IMDB, rt-polarity, Chinese hotels), say positive or negative, "
             "and show the words the model attended to",
-            module="tasks.sentiment",
+            module="tasks.sentiment.task",
             primary_metric="val_accuracy",
             lower_is_better=False,
-            default_dataset="rt-polarity",
-            archs=("gru", "lstm", "rnn"),
+            datasets=SENTIMENT_DATASETS,
             # A bidirectional GRU with attention + max pooling: GRU is cheaper than LSTM per
             # token on two cores; reviews keep 400 tokens (head and tail), see BENCHMARKS.md.
             defaults={
@@ -112,18 +150,19 @@ TASKS: dict[str, TaskInfo] = {
                 "min_freq": 2,
             },
             anchors={"NBSVM (rt-polarity)": 0.794, "BiLSTM+GloVe (IMDB)": 0.862},
-            options=("bidirectional", "attention"),
+            player="tasks.sentiment.player:SentimentPredictor",
+            play_screen="tui.screens.sentiment_play:SentimentPlayScreen",
         ),
         TaskInfo(
             name="timeseries",
+            settings=TimeseriesSettings,
             title="Time-series forecasting",
             summary="forecast real series (airline passengers, temperatures, sunspots, S&P 500) "
             "and beat the naive baselines",
-            module="tasks.timeseries",
+            module="tasks.timeseries.task",
             primary_metric="val_rmse",
             lower_is_better=True,
-            default_dataset="airline-passengers",
-            archs=("lstm", "gru", "rnn"),
+            datasets=TIMESERIES_DATASETS,
             defaults={
                 "layers": 1,
                 "hidden": 16,
@@ -136,17 +175,19 @@ TASKS: dict[str, TaskInfo] = {
                 "warmup_steps": 20,
                 "epochs": 10,
             },
+            player="tasks.timeseries.player:SeriesForecaster",
+            play_screen="tui.screens.forecast_play:ForecastPlayScreen",
         ),
         TaskInfo(
             name="gradflow",
+            settings=GradflowSettings,
             title="Gradient flow",
             summary="watch gradients vanish in a vanilla RNN and survive in an LSTM and GRU "
             "(adding and copy-memory problems, T steps long)",
-            module="tasks.gradflow",
+            module="tasks.gradflow.task",
             primary_metric="val_loss",
             lower_is_better=True,
-            default_dataset="synthetic",
-            archs=("rnn", "lstm", "gru", "numpy-rnn"),
+            datasets=GRADFLOW_DATASETS,
             # An LSTM solves the adding problem at T = 100 with these in about 2,200 steps
             # (BENCHMARKS.md); every architecture gets the same ones, so the comparison is fair.
             defaults={
@@ -172,17 +213,18 @@ TASKS: dict[str, TaskInfo] = {
                     "epochs": 10,
                 },
             },
+            lab_screen="tui.screens.gradflow:GradFlowScreen",
         ),
         TaskInfo(
             name="translation",
+            settings=TranslationSettings,
             title="Translation with attention",
             summary="translate German, Chinese or French into English with an encoder-decoder "
             "and see where it looks",
-            module="tasks.translation",
+            module="tasks.translation.task",
             primary_metric="val_bleu",
             lower_is_better=False,
-            default_dataset="multi30k",
-            archs=("gru", "lstm"),
+            datasets=TRANSLATION_DATASETS,
             # A bidirectional GRU encoder and a Luong decoder run the whole target in one fused
             # call under teacher forcing; sizes chosen by measurement on two cores (BENCHMARKS.md).
             defaults={
@@ -202,7 +244,8 @@ TASKS: dict[str, TaskInfo] = {
                 "eval_every_s": 120.0,
             },
             anchors={"GRU (bentrevett)": 20.6, "GRU + attention (bentrevett)": 28.3},
-            options=("bidirectional", "attention"),
+            player="tasks.translation.player:Translator",
+            play_screen="tui.screens.translate_play:TranslatePlayScreen",
         ),
     )
 }
@@ -216,18 +259,57 @@ def get_task(name: str) -> TaskInfo:
         raise ConfigError(f"unknown task {name!r}; choose one of: {', '.join(TASKS)}") from None
 
 
-def default_config(task: str, arch: str | None = None, **overrides: Any) -> TrainConfig:
-    """The task's defaults, then the architecture's, then `overrides` (None values ignored)."""
+def task_defaults(task: str, arch: str | None = None) -> dict[str, Any]:
+    """The values a new run of `task` with `arch` starts from (the task's, then the arch's)."""
     info = get_task(task)
     arch = arch or info.archs[0]
-    if arch not in info.archs:
-        raise ConfigError(f"task {task} supports --arch {', '.join(info.archs)} (got {arch!r})")
-    values: dict[str, Any] = {"task": task, "arch": arch, "dataset": info.default_dataset}
-    values |= info.defaults | info.arch_defaults.get(arch, {})
+    values = {f.name: f.default for f in dataclasses.fields(info.settings)}
+    values |= {"task": task, "arch": arch, "dataset": info.default_dataset}
+    return values | info.defaults | info.arch_defaults.get(arch, {})
+
+
+def default_config(task: str, arch: str | None = None, **overrides: Any) -> TrainConfig:
+    """The task's defaults, then the architecture's, then `overrides` (None values ignored).
+
+    A time budget given without epochs means as many epochs as fit. Raises `ConfigError`
+    naming the field for an unknown setting or a value that is not allowed.
+    """
+    info = get_task(task)
+    values = task_defaults(task, arch)
     values |= {k: v for k, v in overrides.items() if v is not None}
     if overrides.get("minutes") is not None and overrides.get("epochs") is None:
-        values["epochs"] = None  # a time budget alone: as many epochs as fit
-    return TrainConfig(**values).validate()
+        values["epochs"] = None
+    return info.settings.from_dict(values).validate()
+
+
+def config_from_dict(data: dict[str, Any]) -> TrainConfig:
+    """The task's settings class built from a stored config (a checkpoint's, a summary's).
+
+    An unknown key is an error naming it. Runs written before settings moved into each task
+    stored every task's keys; those that belong to another task, at that task's own default
+    value, are dropped so old runs still open.
+    """
+    task = get_task(str(data.get("task", "charlm")))
+    own = set(task.settings.settings())
+    foreign = _defaults_of_other_tasks(task.name)
+    kept = {k: v for k, v in data.items() if k in own or foreign.get(k, _NO_DEFAULT) != v}
+    return task.settings.from_dict(kept)
+
+
+_NO_DEFAULT = object()
+
+
+def _defaults_of_other_tasks(name: str) -> dict[str, Any]:
+    """Field defaults of the other tasks' own settings (not the shared block)."""
+    shared = set(TrainConfig.settings())
+    defaults: dict[str, Any] = {}
+    for info in TASKS.values():
+        if info.name == name:
+            continue
+        for f in dataclasses.fields(info.settings):
+            if f.name not in shared:
+                defaults.setdefault(f.name, f.default)
+    return defaults
 
 
 def create_task(config: TrainConfig, **kwargs: Any) -> Any:

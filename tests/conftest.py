@@ -1,11 +1,14 @@
-"""Shared fixtures: isolated user folders, the real data in ../shared/data, small texts."""
+"""Shared fixtures: isolated user folders, one torch thread, a small synthetic text; the real data
+in ../shared/data through the `real_data` fixture (tests/realdata.py marks its users)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from realdata import shared_data
+from engine_fixtures import play_text
+
+pytest_plugins = ("pytester", "realdata")
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -25,15 +28,9 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.delenv("RNN_TUI_DATA", raising=False)
 
 
-@pytest.fixture(scope="session")
-def shakespeare_path() -> Path:
-    return shared_data() / "tiny-shakespeare" / "input.txt"
-
-
 @pytest.fixture
 def small_text(tmp_path: Path) -> Path:
-    """A 30 kB slice of Tiny Shakespeare written to a temporary file."""
-    source = shared_data() / "tiny-shakespeare" / "input.txt"
+    """A 30 kB seeded play in verse (speakers such as "ROMEO:") written to a temporary file."""
     path = tmp_path / "small.txt"
-    path.write_text(source.read_text()[:30_000])
+    path.write_text(play_text(30_000))
     return path

@@ -142,8 +142,11 @@ def test_dot_attention_equations():
     torch.testing.assert_close(w, expected)
     # Different sizes add a learned map automatically; without sizes they are an error.
     att = DotAttention(query_size=4, key_size=HK)
-    assert att.linear is not None
-    assert att(torch.randn(B, 4), keys)[0].shape == (B, HK)
+    q4 = torch.randn(B, 4)
+    context, w = att(q4, keys)
+    mapped = q4 @ att.linear.weight.T  # W_a q: (B, HK)
+    torch.testing.assert_close(w, torch.softmax(torch.einsum("bh,bsh->bs", mapped, keys), -1))
+    assert context.shape == (B, HK)
     with pytest.raises(ValueError, match="query size"):
         DotAttention()(torch.randn(B, 4), keys)
 

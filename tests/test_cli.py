@@ -7,13 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
 
-from tasks.checkpoint import load_checkpoint, save_checkpoint
+from tasks.engine.checkpoint import load_checkpoint, save_checkpoint
 from tui.cli import main
 
 TINY = ["--hidden", "32", "--layers", "1", "--embed", "16", "--batch", "8", "--seq-len", "32",
@@ -21,7 +20,11 @@ TINY = ["--hidden", "32", "--layers", "1", "--embed", "16", "--batch", "8", "--s
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
+    """Exit status, stdout and stderr of `rnn-tui ARGV` (argparse's own errors included)."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_info:
+        code = int(exit_info.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -108,8 +111,8 @@ def test_data_commands(capsys: pytest.CaptureFixture[str]) -> None:
         ("--hidden", "0", "--hidden must be a positive integer"),
         ("--minutes", "-2", "--minutes must be a positive number"),
         ("--minutes", "0", "--minutes must be a positive number"),
-        ("--arch", "transformer", "task charlm supports --arch lstm, gru, rnn, numpy-rnn"),
-        ("--bidirectional", None, "--bidirectional does not apply"),
+        ("--arch", "transformer", "--arch must be one of lstm, gru, rnn, numpy-rnn for charlm"),
+        ("--bidirectional", None, "--bidirectional does not apply to charlm"),
     ],
 )
 def test_invalid_hyperparameters(
@@ -208,22 +211,23 @@ def test_ctrl_c_keeps_the_checkpoint_and_resume_continues(small_text: Path, tmp_
     for line in proc.stdout:  # wait for the first completed epoch checkpoint
         if '"event": "checkpoint"' in line:
             break
-    time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=120)  # a hang guard: the stop comes after one batch
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     events = [json.loads(line) for line in out.splitlines()]
     assert events[-1]["event"] == "finished" and events[-1]["stopped"]
-    stopped_at = load_checkpoint(run / "last.pt")["step"]
+    assert [e["reason"] for e in events if e["event"] == "checkpoint"][-1] == "stop"
+    stopped = load_checkpoint(run / "last.pt")
+    target = stopped["epoch"] + 2  # wherever the signal landed, two more epochs to go
     resumed = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "resume", str(run), "--epochs", "3", "--json"],
-        capture_output=True, text=True, timeout=120, env=os.environ,
+        [sys.executable, "-m", "tui.cli", "resume", str(run), "--epochs", str(target), "--json"],
+        capture_output=True, text=True, timeout=300, env=os.environ,
     )  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
     first = json.loads(resumed.stdout.splitlines()[0])
-    assert first["resumed_from_step"] == stopped_at
-    assert load_checkpoint(run / "last.pt")["epoch"] == 3
+    assert first["resumed_from_step"] == stopped["step"]
+    assert load_checkpoint(run / "last.pt")["epoch"] == target
 
 
 def test_help_does_not_import_torch() -> None:
@@ -242,13 +246,14 @@ def test_train_without_network_announces_the_offline_default(
     import dataclasses
     import socket
 
-    from tasks.datasets import DATASETS
+    from tasks.data.catalogue import CATALOGUE
 
     with socket.socket() as sock:  # a local port nothing listens on
         sock.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{sock.getsockname()[1]}/input.txt"
-    real = DATASETS["tiny-shakespeare"]
-    monkeypatch.setitem(DATASETS, real.name, dataclasses.replace(real, url=dead))
+    entry = CATALOGUE["tiny-shakespeare"]
+    patched = entry._replace(info=dataclasses.replace(entry.info, url=dead))
+    monkeypatch.setitem(CATALOGUE, "tiny-shakespeare", patched)
     code, out, _ = run_cli(
         capsys, "train", "charlm", *TINY, "--minutes", "0.03", "--out", str(tmp_path / "r")
     )
@@ -292,7 +297,7 @@ def test_train_from_a_config_file_with_overrides(
         ("[1, 2]", "must hold a JSON object"),
         ('{"task": "timeseries"}', "is for task timeseries, not charlm"),
         ('{"task": "charlm", "hidden": 0}', "--hidden must be a positive integer"),
-        ('{"task": "charlm", "colour": "red"}', "unknown config keys: colour"),
+        ('{"task": "charlm", "colour": "red"}', "unknown setting for task charlm: colour"),
     ],
 )
 def test_a_bad_config_file_is_one_line(
@@ -306,6 +311,11 @@ def test_a_bad_config_file_is_one_line(
 
 
 def test_control_lines_on_stdin_save_and_stop(small_text: Path, tmp_path: Path) -> None:
+    """Each control line answers an event the run printed, so none can race the run's end.
+
+    The save is asked once the run has started and the stop once the save is written; 500
+    epochs are far more than the time that takes, so only the stop can end the run.
+    """
     run = tmp_path / "controlled"
     child = subprocess.Popen(
         [sys.executable, "-m", "tui.cli", "train", "charlm", "--dataset", str(small_text), *TINY,
@@ -313,18 +323,21 @@ def test_control_lines_on_stdin_save_and_stop(small_text: Path, tmp_path: Path) 
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert child.stdin is not None and child.stdout is not None
-    reasons = []
+    events = []
     for line in child.stdout:
         event = json.loads(line)
-        if event["event"] == "step" and not reasons:
+        events.append(event)
+        if event["event"] == "started":
             child.stdin.write("pause\nresume\nsave\n")
             child.stdin.flush()
-            reasons.append("asked")
-        if event["event"] == "checkpoint":
-            reasons.append(event["reason"])
-            if event["reason"] == "manual":
-                child.stdin.write("stop\n")
-                child.stdin.flush()
-    assert child.wait(timeout=30) == 130
-    assert reasons[:2] == ["asked", "manual"] and reasons[-1] == "stop"
-    assert load_checkpoint(run / "last.pt")["step"] > 0
+        elif event["event"] == "checkpoint" and event["reason"] == "manual":
+            child.stdin.write("stop\n")
+            child.stdin.flush()
+    assert child.wait(timeout=120) == 130, child.stderr.read()
+    checkpoints = [e for e in events if e["event"] == "checkpoint"]
+    reasons = [e["reason"] for e in checkpoints]
+    assert reasons.count("manual") == 1 and reasons[-1] == "stop"
+    saved = {e["reason"]: e["step"] for e in checkpoints}
+    assert 0 < saved["manual"] <= saved["stop"]
+    assert events[-1]["event"] == "finished" and events[-1]["stopped"]
+    assert load_checkpoint(run / "last.pt")["step"] == saved["stop"]

@@ -11,9 +11,10 @@ import torch
 from models.charlm import CharRNN
 from models.numpy_rnn import VanillaRNN
 from models.stepper import make_stepper
-from tasks.charlm import CharGenerator, CharLMTask
+from tasks.charlm.task import CharLMTask
+from tasks.engine.player import load_player
+from tasks.engine.trainer import Trainer
 from tasks.registry import default_config
-from tasks.trainer import Trainer
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
@@ -52,7 +53,7 @@ def checkpoint(small_text: Path, tmp_path: Path) -> Path:
 
 
 def test_streams_are_seeded_and_probabilities_valid(checkpoint: Path) -> None:
-    gen = CharGenerator(checkpoint)
+    gen = load_player(checkpoint, "charlm")
 
     def text(**kw) -> list[tuple[str, float]]:
         return list(gen.stream(prime="The ", length=60, **kw))
@@ -66,7 +67,7 @@ def test_streams_are_seeded_and_probabilities_valid(checkpoint: Path) -> None:
 
 
 def test_greedy_picks_the_most_likely_character(checkpoint: Path) -> None:
-    gen = CharGenerator(checkpoint)
+    gen = load_player(checkpoint, "charlm")
     logits, _ = gen.stepper.read(gen.vocab.encode("First "))
     first, _ = next(iter(gen.stream(prime="First ", length=1, strategy="greedy")))
     assert first == gen.vocab.chars[int(np.argmax(logits))]

@@ -11,16 +11,16 @@ import torch.nn.functional as F
 
 from models.numpy_rnn import VanillaRNN
 from models.probe import ProbeNet, numpy_state_jacobian_norms, probe_backward
-from tasks.config import ConfigError
-from tasks.gradflow import (
+from tasks.engine.settings import ConfigError
+from tasks.gradflow.task import (
     COPY_LENGTH,
     COPY_VOCAB,
-    MAX_SEQ_LEN,
     GradientProfile,
     adding_batch,
     copy_baseline,
     copy_batch,
 )
+from tasks.gradflow.settings import MAX_SEQ_LEN
 from tasks.registry import create_task, default_config
 
 
@@ -242,7 +242,7 @@ def test_exploding_between_probes_is_not_missed() -> None:
 
 
 def test_overflow_fails_the_run_cleanly(tmp_path) -> None:
-    from tasks.trainer import Trainer
+    from tasks.engine.trainer import Trainer
 
     task = create_task(tiny("rnn", activation="relu", clip=0.0, seq_len=300, epochs=1))
     with torch.no_grad():

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from tasks.sampling import STRATEGIES, filter_top_k, filter_top_p, sample_next
+from tasks.charlm.sampling import STRATEGIES, filter_top_k, filter_top_p, sample_next
 
 
 def _gen(seed: int = 0) -> torch.Generator:

@@ -7,10 +7,9 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from realdata import shared_data
 
-from tasks.datasets import DatasetError
-from tasks.text_data import (
+from tasks.data.info import DatasetError
+from tasks.data.text import (
     Vocab,
     guess_tokenizer,
     load_reviews,
@@ -153,8 +152,10 @@ def test_csv_skips_empty_reviews_and_names_bad_rows(tmp_path: Path) -> None:
 # -- the real data ---------------------------------------------------------------------------
 
 
-def test_rt_polarity_split_is_fixed_and_balanced(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RNN_TUI_DATA", str(shared_data()))
+def test_rt_polarity_split_is_fixed_and_balanced(
+    real_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RNN_TUI_DATA", str(real_data))
     data = load_reviews("rt-polarity")
     assert (len(data.train), len(data.val), len(data.test)) == (8530, 1066, 1066)
     assert load_reviews("rt-polarity").test == data.test
@@ -162,16 +163,18 @@ def test_rt_polarity_split_is_fixed_and_balanced(monkeypatch: pytest.MonkeyPatch
     assert 0.45 < sum(y for _, y in data.test) / len(data.test) < 0.55
 
 
-def test_chnsenticorp_counts_the_empty_review(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RNN_TUI_DATA", str(shared_data()))
+def test_chnsenticorp_counts_the_empty_review(
+    real_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RNN_TUI_DATA", str(real_data))
     data = load_reviews("chnsenticorp")
     assert data.skipped == 1 and len(data.train + data.val + data.test) == 7765
     assert data.tokenizer == "chars"
     assert "1 empty review(s) skipped" in data.describe()
 
 
-def test_imdb_archive_from_the_data_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RNN_TUI_DATA", str(shared_data()))
+def test_imdb_archive_from_the_data_root(real_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RNN_TUI_DATA", str(real_data))
     data = load_reviews("imdb")
     assert (len(data.train), len(data.val), len(data.test)) == (20000, 5000, 25000)
     assert sum(y for _, y in data.test) == 12500

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from realdata import shared_data
 
-from tasks.checkpoint import load_checkpoint
-from tasks.config import ConfigError
+from tasks.engine.checkpoint import load_checkpoint
+from tasks.engine.player import load_player
+from tasks.engine.settings import ConfigError
 from tasks.registry import TASKS, create_task, default_config
-from tasks.sentiment import SentimentPredictor, binary_metrics
+from tasks.sentiment.task import binary_metrics
 from tui.cli import main
 
 TINY = ["--hidden", "16", "--embed", "16", "--batch", "16", "--threads", "1", "--dropout", "0"]
@@ -105,7 +105,7 @@ def test_predict_bad_input(trained: Path, capsys: pytest.CaptureFixture[str]) ->
     one_line_error(code, err, "no words or characters to read")
     code, _, err = run_cli(capsys, "predict", ckpt, "x" * 1_000_001)
     one_line_error(code, err, "the limit is 1,000,000")
-    predictor = SentimentPredictor(trained / "last.pt")
+    predictor = load_player(trained / "last.pt", "sentiment")
     unknown = predictor.predict("zzyzx qwfp")
     assert unknown.unknown == 2 and "every token is unknown" in unknown.note
     assert unknown.label in ("positive", "negative") and 0.5 <= unknown.probability <= 1.0
@@ -148,7 +148,7 @@ def test_bad_settings_and_datasets(tmp_path: Path, capsys: pytest.CaptureFixture
     code, _, err = run_cli(capsys, "train", "sentiment", "--dataset", data, "--layers", "4")
     one_line_error(code, err, "1 to 3 --layers")
     code, _, err = run_cli(capsys, "train", "sentiment", "--dataset", data, "--arch", "numpy-rnn")
-    one_line_error(code, err, "supports --arch")
+    one_line_error(code, err, "--arch must be one of gru, lstm, rnn for sentiment")
     code, _, err = run_cli(capsys, "train", "sentiment", "--dataset", data, "--vocab-size", "2")
     one_line_error(code, err, "--vocab-size must be an integer >= 3")
     code, _, err = run_cli(capsys, "train", "sentiment", "--dataset", str(tmp_path))
@@ -170,10 +170,13 @@ def test_binary_metrics() -> None:
 
 
 def test_chinese_reviews_train_and_predict_by_character(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    real_data: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("RNN_TUI_DATA", str(shared_data()))
-    rows = (shared_data() / "chnsenticorp" / "ChnSentiCorp_htl_all.csv").read_text().splitlines()
+    monkeypatch.setenv("RNN_TUI_DATA", str(real_data))
+    rows = (real_data / "chnsenticorp" / "ChnSentiCorp_htl_all.csv").read_text().splitlines()
     subset = tmp_path / "hotels.csv"
     subset.write_text("\n".join(rows[:1] + rows[1:400] + rows[-400:]) + "\n")
     run = str(tmp_path / "run")
@@ -220,7 +223,7 @@ def test_a_stopped_run_resumes_exactly(tmp_path: Path) -> None:
     """Stopped after epoch 2 of 4 and resumed = never stopped (weights, best, metrics)."""
     import threading
 
-    from tasks.trainer import Trainer
+    from tasks.engine.trainer import Trainer
 
     data = str(word_csv(tmp_path / "words.csv", n=120))
 

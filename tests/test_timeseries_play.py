@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from pathlib import Path
 
 import pytest
 from test_timeseries import monthly_csv
 from textual.widgets import Input, Static
-from tui_helpers import ScreenApp
+from tui_helpers import ScreenApp, wait_for
 
 from tui.cli import main
 from tui.screens.forecast_play import ForecastPlayScreen
 from tui.screens.play import play_screen_for
 from tui.widgets.loss_chart import LossChart
-
-
-async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {condition}")
-        await pilot.pause(0.05)
 
 
 @pytest.fixture
@@ -78,4 +68,3 @@ async def test_forecast_screen_draws_forecast_and_baselines(checkpoint: Path) ->
         await pilot.press("ctrl+g")
         await pilot.pause()
         assert "is not a date of the series" in screen.query_one("#field-origin").error
-        await asyncio.sleep(0)

@@ -7,21 +7,23 @@ import re
 from pathlib import Path
 
 import pytest
-from realdata import shared_data
 from test_translation_data import write_multi30k
 
-from tasks.config import ConfigError
+from tasks.engine.player import load_player
+from tasks.engine.settings import ConfigError
+from tasks.engine.trainer import Trainer
 from tasks.registry import create_task, default_config
-from tasks.trainer import Trainer
-from tasks.translation import MAX_SOURCE_TOKENS, Translator, output_limit
+from tasks.translation.player import MAX_SOURCE_TOKENS
+from tasks.translation.task import output_limit
 from tui.cli import main
 
 TINY = ["--hidden", "16", "--embed", "8", "--batch", "16", "--threads", "1", "--beam", "3"]
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_multi30k(tmp_path_factory.mktemp("m30k") / "multi30k", n_train=200, n_eval=20)
+def data(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("m30k") / "multi30k"
+    return write_multi30k(real_data, folder, n_train=200, n_eval=20)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +65,7 @@ def test_train_eval_and_translate_cli(
 
 
 def test_greedy_and_beam_translations_are_bounded(checkpoint: Path) -> None:
-    translator = Translator(checkpoint)
+    translator = load_player(checkpoint, "translation")
     for beam in (1, 4):
         result = translator.translate("Zwei Hunde spielen im Schnee.", beam=beam)
         assert result.text and len(result.tokens) <= output_limit(6, translator.config.max_len)
@@ -71,7 +73,7 @@ def test_greedy_and_beam_translations_are_bounded(checkpoint: Path) -> None:
 
 
 def test_empty_input_is_a_clear_error(checkpoint: Path, capsys: pytest.CaptureFixture) -> None:
-    translator = Translator(checkpoint)
+    translator = load_player(checkpoint, "translation")
     with pytest.raises(ValueError, match="the text is empty: type a sentence in German"):
         translator.translate("   ")
     with pytest.raises(ValueError, match="no words"):
@@ -82,14 +84,14 @@ def test_empty_input_is_a_clear_error(checkpoint: Path, capsys: pytest.CaptureFi
 
 
 def test_only_unknown_words_gives_a_bounded_guess_and_a_note(checkpoint: Path) -> None:
-    result = Translator(checkpoint).translate("Xylofonquatsch Blubberwurst", beam=3)
+    result = load_player(checkpoint, "translation").translate("Xylofonquatsch Blubberwurst", beam=3)
     assert result.unknown == ["xylofonquatsch", "blubberwurst"]
     assert any("none of these words" in n for n in result.notes)
     assert len(result.tokens) <= output_limit(2, 50)
 
 
 def test_a_sentence_longer_than_any_in_training(checkpoint: Path) -> None:
-    translator = Translator(checkpoint)
+    translator = load_player(checkpoint, "translation")
     words = ["ein", "mann", "mit", "einem", "hut", "geht", "über", "die", "straße", "und"]
     long = " ".join(words * 30)  # 300 tokens; the training pairs have at most 50
     result = translator.translate(long, beam=2)
@@ -99,7 +101,7 @@ def test_a_sentence_longer_than_any_in_training(checkpoint: Path) -> None:
 
 
 def test_wrong_language_and_script_get_a_note(checkpoint: Path) -> None:
-    translator = Translator(checkpoint)
+    translator = load_player(checkpoint, "translation")
     chinese = translator.translate("我们今天去公园散步。")
     assert any("looks like Chinese" in n for n in chinese.notes)
     assert chinese.unknown  # none of it is German
@@ -124,7 +126,7 @@ def test_checkpoint_of_another_task_is_refused(tmp_path: Path, capsys) -> None:
     ("argv", "message"),
     [
         (["--direction", "zh-en"], "--direction zh-en does not apply"),
-        (["--arch", "rnn"], "translation supports --arch gru, lstm"),
+        (["--arch", "rnn"], "--arch must be one of gru, lstm for translation"),
         (["--teacher-forcing", "1.5"], "--teacher-forcing must be in [0, 1]"),
         (["--beam", "0"], "--beam must be a positive integer"),
         (["--max-len", "1"], "no training pair is at most 1 tokens long"),
@@ -172,8 +174,8 @@ def test_config_validation() -> None:
         default_config("translation", direction="German")
 
 
-def test_chinese_to_english_and_back(tmp_path: Path) -> None:
-    source = shared_data() / "translation" / "cmn-eng" / "cmn.txt"
+def test_chinese_to_english_and_back(real_data: Path, tmp_path: Path) -> None:
+    source = real_data / "translation" / "cmn-eng" / "cmn.txt"
     cmn = tmp_path / "cmn.txt"
     cmn.write_text("\n".join(source.read_text(encoding="utf-8").splitlines()[:400]) + "\n")
     for direction, tok in (("zh-en", "13a"), ("en-zh", "zh")):
@@ -185,7 +187,7 @@ def test_chinese_to_english_and_back(tmp_path: Path) -> None:
         assert f"tok:{tok}" in task.dataset_note
         run = tmp_path / direction
         assert list(Trainer(task, run).run())[-1].kind == "finished"
-        translator = Translator(run / "last.pt")
+        translator = load_player(run / "last.pt", "translation")
         if direction == "zh-en":
             result = translator.translate("我很忙。")
             assert result.source_tokens == ["我", "很", "忙", "。"]

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from realdata import shared_data
 
-from tasks.datasets import DatasetError
-from tasks.parallel_data import (
+from tasks.data.info import DatasetError
+from tasks.data.parallel import (
     EOS_ID,
     PAD_ID,
     SOS_ID,
@@ -27,9 +26,9 @@ from tasks.parallel_data import (
 )
 
 
-def write_multi30k(folder: Path, n_train: int = 60, n_eval: int = 12) -> Path:
-    """A small Multi30k-format folder cut from the real files."""
-    src = shared_data() / "translation" / "multi30k-en-de"
+def write_multi30k(real_data: Path, folder: Path, n_train: int = 60, n_eval: int = 12) -> Path:
+    """A small Multi30k-format folder cut from the real files (`real_data`: the fixture)."""
+    src = real_data / "translation" / "multi30k-en-de"
     folder.mkdir(parents=True, exist_ok=True)
     for stem, n in (("train", n_train), ("val", n_eval), ("test_2016_flickr", n_eval)):
         for lang in ("en", "de"):
@@ -96,8 +95,8 @@ def test_tatoeba_split_keeps_an_english_sentence_in_one_part() -> None:
     assert sum(len(p) for p in parts) == 200
 
 
-def test_local_multi30k_folder_both_directions(tmp_path: Path) -> None:
-    folder = write_multi30k(tmp_path / "m30k")
+def test_local_multi30k_folder_both_directions(real_data: Path, tmp_path: Path) -> None:
+    folder = write_multi30k(real_data, tmp_path / "m30k")
     corpus = load_corpus(str(folder), "de-en")
     assert (len(corpus.train), len(corpus.val), len(corpus.test)) == (60, 12, 12)
     first_de = (folder / "train.de").read_text(encoding="utf-8").splitlines()[0]
@@ -105,8 +104,8 @@ def test_local_multi30k_folder_both_directions(tmp_path: Path) -> None:
     assert load_corpus(str(folder), "en-de").train[0][1] == first_de
 
 
-def test_bad_files_and_directions_are_one_line_errors(tmp_path: Path) -> None:
-    folder = write_multi30k(tmp_path / "m30k")
+def test_bad_files_and_directions_are_one_line_errors(real_data: Path, tmp_path: Path) -> None:
+    folder = write_multi30k(real_data, tmp_path / "m30k")
     with pytest.raises(DatasetError, match="--direction zh-en does not apply"):
         load_corpus(str(folder), "zh-en")
     (folder / "val.de").write_text("nur eine Zeile\n", encoding="utf-8")
@@ -141,9 +140,15 @@ def test_tatoeba_files_drop_the_attribution_column(tmp_path: Path) -> None:
     ],
 )
 def test_real_datasets_load(
-    monkeypatch: pytest.MonkeyPatch, name: str, direction: str, train: int, val: int, test: int
+    real_data: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    direction: str,
+    train: int,
+    val: int,
+    test: int,
 ) -> None:
-    monkeypatch.setenv("RNN_TUI_DATA", str(shared_data()))
+    monkeypatch.setenv("RNN_TUI_DATA", str(real_data))
     corpus = load_corpus(name)
     assert corpus.direction == direction
     assert (len(corpus.train), len(corpus.val), len(corpus.test)) == (train, val, test)

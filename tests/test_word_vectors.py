@@ -8,12 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from realdata import shared_data
 from test_sentiment_task import TINY, one_line_error, run_cli, word_csv
 
-from tasks.config import ConfigError
+from tasks.engine.settings import ConfigError
 from tasks.registry import create_task, default_config
-from tasks.word_vectors import corpus_texts, fill_embedding, ppmi_svd
+from tasks.sentiment.word_vectors import corpus_texts, fill_embedding, ppmi_svd
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -104,9 +103,9 @@ def test_word_vectors_and_init_from_conflict(tmp_path: Path) -> None:
 
 
 def test_a_corpus_in_another_script_is_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    real_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    chinese = shared_data() / "chnsenticorp" / "ChnSentiCorp_htl_all.csv"
+    chinese = real_data / "chnsenticorp" / "ChnSentiCorp_htl_all.csv"
     data = word_csv(tmp_path / "task.csv")
     code, _, err = run_cli(capsys, "train", "sentiment", "--dataset", str(data), *TINY,
                            "--epochs", "1", "--word-vectors", str(chinese))  # fmt: skip

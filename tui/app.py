@@ -84,13 +84,15 @@ class RnnTuiApp(App[None]):
     @work(exclusive=True, group="flow")
     async def new_run_flow(self, task: str) -> None:
         """Architecture, then configure; back from configure returns to the architecture."""
+        from tasks.registry import get_task
+        from tui.screens import screen_class
         from tui.screens.architecture import ArchitectureScreen
         from tui.screens.configure import ConfigureScreen
-        from tui.screens.gradflow import LAB_SCREENS
         from tui.screens.train import TrainScreen
 
-        if task in LAB_SCREENS:  # a lab has its own switches and live view
-            await self.push_screen(LAB_SCREENS[task]())
+        lab = get_task(task).lab_screen
+        if lab:  # a lab has its own switches and live view
+            await self.push_screen(screen_class(lab)())
             return
         choice = None
         config = None

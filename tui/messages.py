@@ -1,8 +1,9 @@
 """Messages of the app: the trainer-event bridge and the navigation requests screens send up.
 
-The bridge turns each frozen `tasks.events.TrainEvent` into one Textual message (`for_event`), so
-a thread worker can iterate `Trainer.run` and hand every event to the UI with the thread-safe
-`post_message`. The class for each event kind is looked up in `BRIDGE`, not chosen by if-chains.
+The bridge turns each frozen `tasks.engine.events.TrainEvent` into one Textual message
+(`for_event`), so a thread worker can iterate `Trainer.run` and hand every event to the UI
+with the thread-safe `post_message`. The class for each event kind is looked up in `BRIDGE`,
+not chosen by if-chains.
 
 Navigation messages bubble from a screen up to the app, which owns the screen stack: a screen
 asks ("play this checkpoint"), the app decides how to show it.
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:  # the events module is torch-free, but keep the import graph explicit
-    from tasks.events import TrainEvent
+    from tasks.engine.events import TrainEvent
 
 # -- the trainer-event bridge ----------------------------------------------------------------
 
@@ -27,17 +28,17 @@ class TrainerMessage(Message):
     """A training event, carried from the worker thread to the UI thread."""
 
     event: Any
-    """The `tasks.events.TrainEvent` as the trainer yielded it."""
+    """The `tasks.engine.events.TrainEvent` as the trainer yielded it."""
 
 
 @dataclass
 class RunStarted(TrainerMessage):
-    """The data is loaded and the model built (`tasks.events.Started`)."""
+    """The data is loaded and the model built (`tasks.engine.events.Started`)."""
 
 
 @dataclass
 class StepLogged(TrainerMessage):
-    """Averaged training statistics since the previous one (`tasks.events.StepLogged`).
+    """Averaged training statistics since the previous one (`tasks.engine.events.StepLogged`).
 
     Never replaced in the queue: each one is a point of the loss curve.
     """
@@ -45,22 +46,22 @@ class StepLogged(TrainerMessage):
 
 @dataclass
 class EvalLogged(TrainerMessage):
-    """Validation metrics at a step (`tasks.events.EvalDone`)."""
+    """Validation metrics at a step (`tasks.engine.events.EvalDone`)."""
 
 
 @dataclass
 class CheckpointWritten(TrainerMessage):
-    """A checkpoint was written (`tasks.events.CheckpointSaved`)."""
+    """A checkpoint was written (`tasks.engine.events.CheckpointSaved`)."""
 
 
 @dataclass
 class RunFinished(TrainerMessage):
-    """The run ended or was stopped (`tasks.events.Finished`)."""
+    """The run ended or was stopped (`tasks.engine.events.Finished`)."""
 
 
 @dataclass
 class RunFailed(TrainerMessage):
-    """The loss went NaN/inf or the task failed (`tasks.events.Failed`)."""
+    """The loss went NaN/inf or the task failed (`tasks.engine.events.Failed`)."""
 
 
 BRIDGE: dict[str, type[TrainerMessage]] = {

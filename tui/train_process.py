@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from tasks.config import TrainConfig
-from tasks.events import TrainEvent, event_from_json
+from tasks.engine.events import TrainEvent, event_from_json
+from tasks.engine.settings import TrainConfig
 
 POLL_S = 0.1
 """How often the reader looks at the pause, save and stop requests between events."""
@@ -62,7 +62,7 @@ def child_environment() -> dict[str, str]:
 
 
 class TrainProcess:
-    """One training run in a child process, iterated like `tasks.trainer.Trainer.run`."""
+    """One training run in a child process, iterated like `tasks.engine.trainer.Trainer.run`."""
 
     def __init__(self, args: Sequence[str], config: TrainConfig | None = None) -> None:
         """A run of `rnn-tui ARGS --json --control`.

@@ -7,16 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from engine_fixtures import play_text
 from textual.widgets import Input, TextArea
 from tui_helpers import tiny_config, write_fake_run
 
 from tui.app import quiet_openmp
 
 quiet_openmp()  # as `rnn-tui` does, in case torch is not imported yet
-
-SHAKESPEARE = (
-    Path(__file__).resolve().parents[3] / "shared" / "data" / "tiny-shakespeare" / "input.txt"
-)
 
 
 @pytest.fixture(autouse=True)
@@ -39,13 +36,9 @@ def user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 @pytest.fixture
 def small_text(tmp_path: Path) -> Path:
-    """A 6 kB slice of Tiny Shakespeare (or a fixed pangram text): trains in about a second."""
-    if SHAKESPEARE.is_file():
-        text = SHAKESPEARE.read_text()[:6_000]
-    else:
-        text = "The quick brown fox jumps over the lazy dog.\n" * 140
+    """A 6 kB seeded play in verse (speakers such as "ROMEO:"): trains in about a second."""
     path = tmp_path / "small.txt"
-    path.write_text(text)
+    path.write_text(play_text(6_000))
     return path
 
 
@@ -54,9 +47,9 @@ def trained_run(small_text: Path, user_dirs: Path) -> Path:
     """A finished tiny run in the runs folder (trained headless, about a second)."""
     import threading
 
+    from tasks.engine.runs import new_run_dir
+    from tasks.engine.trainer import Trainer
     from tasks.registry import create_task
-    from tasks.runs import new_run_dir
-    from tasks.trainer import Trainer
 
     config = tiny_config(small_text)
     trainer = Trainer(create_task(config), new_run_dir("charlm", "lstm", str(small_text)))

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 
-from tasks.events import CheckpointSaved, EvalDone, Failed, Finished, Started, StepLogged
+from tasks.engine.events import CheckpointSaved, EvalDone, Failed, Finished, Started, StepLogged
 
 
 def started(run_dir: str = "/runs/demo", total_steps: int = 600) -> Started:
@@ -52,7 +52,7 @@ def run_until(step: int, total: int = 600) -> list:
 
 
 class FakeTrainer:
-    """Stands in for `tasks.trainer.Trainer`: scripted events, honouring pause, save and stop."""
+    """Stands in for the engine's `Trainer`: scripted events, honouring pause, save and stop."""
 
     def __init__(
         self, events: list, delay: float = 0.0, run_dir: str = "/runs/demo", hold: bool = False
@@ -76,7 +76,7 @@ class FakeTrainer:
             while (self.pause.is_set() or event is None) and not stop.is_set():
                 if self.save_requested.is_set() and not self.pause.is_set():
                     break
-                time.sleep(0.01)
+                stop.wait(0.01)  # returns at once when stopped
             if stop.is_set():
                 yield CheckpointSaved(last_step, f"{self.run_dir}/last.pt", "stop")
                 yield Finished(self.run_dir, f"{self.run_dir}/last.pt", {"val_loss": 2.0}, True)
@@ -103,7 +103,7 @@ def nan_failure(step: int = 120) -> Failed:
 
 
 class FakeGenerator:
-    """Stands in for `tasks.charlm.CharGenerator`: a fixed text with seeded probabilities."""
+    """Stands in for `tasks.charlm.player.CharGenerator`: a fixed text with seeded probabilities."""
 
     TEXT = (
         "ROMEO:\nWhat light through yonder window breaks? It is the east, and Juliet is "
@@ -119,6 +119,9 @@ class FakeGenerator:
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
         self.calls: list[dict] = []
+
+    def describe(self) -> str:
+        return "lstm · 2×512 · 65 characters"
 
     def stream(self, prime="\n", length=500, strategy="top-p", temperature=1.0, k=None, p=None,
                seed=None):  # fmt: skip

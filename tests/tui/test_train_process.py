@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from tui_helpers import tiny_config
 
-from tasks.checkpoint import load_checkpoint
-from tasks.events import EVENT_TYPES, StepLogged, event_from_json
-from tasks.runs import read_run
+from tasks.engine.checkpoint import load_checkpoint
+from tasks.engine.events import EVENT_TYPES, StepLogged, event_from_json
+from tasks.engine.runs import read_run
 from tui.train_process import (
     APP_OPENMP_VARIABLE,
     TrainProcess,
@@ -88,7 +88,9 @@ def test_the_child_runs_at_a_lower_priority() -> None:
 
     from tui.train_process import CHILD_NICENESS, lower_priority
 
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    # lives until its stdin closes, however slowly it starts
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                             stdin=subprocess.PIPE)  # fmt: skip
     try:
         lower_priority(child.pid)
         own = os.getpriority(os.PRIO_PROCESS, 0)

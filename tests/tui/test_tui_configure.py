@@ -9,10 +9,10 @@ from textual.app import App
 from textual.widgets import Button, Input, Select
 from tui_helpers import ScreenApp, set_value, wait_for
 
-from tasks import datasets as ds
-from tasks.config import TrainConfig
+from tasks.data.info import DatasetError
+from tasks.engine.settings import TrainConfig
 from tui.screens.architecture import ArchChoice
-from tui.screens.configure import ConfigureScreen, error_field
+from tui.screens.configure import ConfigureScreen
 from tui.widgets.dataset_picker import LOCAL, DatasetPicker
 from tui.widgets.field import Field
 
@@ -23,9 +23,16 @@ def start_disabled(app: App) -> bool:
     return app.screen.query_one("#start", Button).disabled
 
 
-def test_error_field_reads_the_option_name() -> None:
-    assert error_field("--seq-len must be a positive integer (got 0)") == "seq_len"
-    assert error_field("something else") is None
+async def test_an_error_goes_under_the_field_the_config_error_names() -> None:
+    """A rule across settings (`check()`) names its field; the form shows it there, unparsed."""
+    app = ScreenApp(ConfigureScreen("charlm", CHOICE))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await set_value(pilot, "#field-epochs-input", "")
+        assert app.screen.query_one("#field-epochs", Field).error == (
+            "give epochs or minutes (or both)"
+        )
+        assert app.screen.query_one("#field-minutes", Field).error == ""
 
 
 async def test_defaults_are_task_and_architecture_aware() -> None:
@@ -46,7 +53,7 @@ async def test_defaults_are_task_and_architecture_aware() -> None:
         ("seq_len", "0", "must be a positive integer (got 0)", "64"),
         ("dropout", "1.5", "must be in [0, 1) (got 1.5)", "0.1"),
         ("batch", "", "required", "8"),
-        ("eval_every_s", "0", "must be more than 0", "10"),
+        ("eval_every_s", "0", "must be a positive number (got 0.0)", "10"),
     ],
 )
 async def test_invalid_input_is_explained_inline_and_blocks_start(
@@ -128,7 +135,7 @@ async def test_download_shows_progress_then_starts(monkeypatch, tmp_path: Path) 
         path.write_text("text")
         return path
 
-    monkeypatch.setattr(ds, "fetch", fake_fetch)
+    monkeypatch.setattr("tui.screens.configure.fetch", fake_fetch)
     app = ScreenApp(ConfigureScreen("charlm", CHOICE))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -136,7 +143,7 @@ async def test_download_shows_progress_then_starts(monkeypatch, tmp_path: Path) 
             app.screen.query_one("#dataset-status").render()
         )
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: app.results != [], 10)
+        await wait_for(pilot, lambda: app.results != [])
         assert app.results[0].dataset == "tiny-shakespeare"
         assert seen
 
@@ -144,15 +151,15 @@ async def test_download_shows_progress_then_starts(monkeypatch, tmp_path: Path) 
 async def test_failed_download_says_why_and_offers_the_offline_default(monkeypatch) -> None:
     def failing_fetch(name, progress=None):
         progress(0, 1_115_394)
-        raise ds.DatasetError("could not download tiny-shakespeare", reason="connection refused")
+        raise DatasetError("could not download tiny-shakespeare", reason="connection refused")
 
-    monkeypatch.setattr(ds, "fetch", failing_fetch)
+    monkeypatch.setattr("tui.screens.configure.fetch", failing_fetch)
     app = ScreenApp(ConfigureScreen("charlm", CHOICE))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+r")
         picker = app.screen.query_one(DatasetPicker)
-        await wait_for(pilot, lambda: picker.failure != "", 10)
+        await wait_for(pilot, lambda: picker.failure != "")
         assert picker.failure == "connection refused"
         text = str(app.screen.query_one("#dataset-failure-text").render())
         assert "Could not download it: connection refused." in text

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tui_helpers import set_value, tiny_config, train_through_the_app, wait_for
+from tui_helpers import set_value, tiny_config, train_through_the_app, wait_for, wait_until_ready
 
-from tasks.checkpoint import load_checkpoint
-from tasks.runs import list_runs, read_run
+from tasks.engine.checkpoint import load_checkpoint
+from tasks.engine.runs import list_runs, read_run
 from tui.app import make_app
 from tui.screens.home import HomeScreen
 from tui.screens.play import CharPlayScreen
@@ -37,7 +37,7 @@ async def test_home_to_train_to_play_to_runs_to_compare_to_resume(small_text: Pa
         await pilot.press("g")
         await wait_for(pilot, lambda: isinstance(app.screen, CharPlayScreen))
         play = app.screen
-        await wait_for(pilot, lambda: play.generator is not None, 30)
+        await wait_until_ready(pilot, play)
         await set_value(pilot, "#field-length-input", "40")
         await pilot.press("ctrl+g")
         await wait_for(pilot, lambda: len(play.query_one(GeneratedText).pieces) == 40, 30)
@@ -91,8 +91,8 @@ async def test_quitting_mid_training_stops_the_worker_and_keeps_the_checkpoint(
         await pilot.pause()
         screen = TrainScreen.new(tiny_config(small_text, epochs=500))
         await app.push_screen(screen)
-        await wait_for(pilot, lambda: screen.state == "training", 60)
-        await pilot.pause(0.5)
+        chart = screen.query_one("#loss-chart", LossChart)
+        await wait_for(pilot, lambda: bool(chart.series.get("train")), 60)  # a step was made
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: not app.is_running, 30)  # a hang guard, not a timing
     assert screen.stop_event.is_set()

@@ -9,8 +9,8 @@ import pytest
 from textual.widgets import Input
 from tui_helpers import ScreenApp, screen_text, wait_for
 
-from tasks.events import EvalDone, Failed, StepLogged
-from tasks.gradflow import GradientProfile
+from tasks.engine.events import EvalDone, Failed, StepLogged
+from tasks.gradflow.task import GradientProfile
 from tasks.registry import default_config
 from tui.screens.gradflow import FlowRun, GradFlowScreen
 from tui.widgets.grad_heatmap import OVERFLOW, PALETTE, GradHeatmap, _colour, log_grid
@@ -53,7 +53,7 @@ async def test_two_runs_side_by_side_from_events() -> None:
         await wait_for(
             pilot, lambda: len(screen.query_one("#gf-heatmap-1", GradHeatmap).steps) == 3
         )
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: "= 4.55e-01" in screen_text(app))  # the last caption
         assert screen.query_one("#gf-heatmap-0", GradHeatmap).steps == [1, 25, 50]
         chart = screen.query_one("#gf-profile", LossChart)
         assert set(chart.series) == {"rnn (1)", "lstm (2)"}
@@ -67,13 +67,13 @@ async def test_two_runs_side_by_side_from_events() -> None:
         assert "t=1" in text and "log10 ||dL/dh_t||" in text
         assert not screen.check_action("compare", ())  # two runs already
         await pilot.press("j")  # the other quantity: ||u^T dh_T/dh_t||
-        await pilot.pause(0.3)
         heatmap = screen.query_one("#gf-heatmap-0", GradHeatmap)
+        await wait_for(pilot, lambda: heatmap.columns[0][-1] == 2.0)
         assert heatmap.steps == [1, 25, 50] and heatmap.columns[0][-1] == 2.0
         assert chart.ylabel == "log10 ||u^T dh_T/dh_t||" and "rnn (1)" in chart.series
         await pilot.press("j")
-        await pilot.pause(0.3)
-        assert heatmap.columns[0][-1] == 1.0
+        await wait_for(pilot, lambda: heatmap.columns[0][-1] == 1.0)
+        assert chart.ylabel == "log10 ||dL/dh_t||"
 
 
 async def test_exploding_and_failure_are_reported() -> None:
@@ -142,7 +142,7 @@ async def test_new_gradflow_run_opens_the_lab() -> None:
         await pilot.pause()
         app.post_message(NewRunRequested("gradflow"))
         await wait_for(pilot, lambda: isinstance(app.screen, GradFlowScreen))
-        await pilot.pause(0.3)
-        assert app.screen.setting_up and "Switches" in screen_text(app)
+        await wait_for(pilot, lambda: "Switches" in screen_text(app))
+        assert app.screen.setting_up
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, GradFlowScreen))

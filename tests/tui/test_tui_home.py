@@ -64,7 +64,7 @@ def test_home_screen_does_not_import_torch() -> None:
         "    app = make_app(preload_torch=False)\n"
         "    async with app.run_test(size=(100, 30)) as pilot:\n"
         "        await pilot.pause()\n"
-        "        assert 'charlm' in app.export_screenshot() or True\n"
+        "        assert 'Character-level' in app.export_screenshot()\n"
         "asyncio.run(main())\n"
         "print('torch' in sys.modules, 'numpy' in sys.modules)\n"
     )

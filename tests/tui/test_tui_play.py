@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fake_events import FakeGenerator
 from textual.widgets import Button, Input, Select, Switch
-from tui_helpers import ScreenApp, screen_text, wait_for
+from tui_helpers import ScreenApp, screen_text, wait_for, wait_until_ready
 
 from tui.messages import TextSampled
 from tui.screens.play import CharPlayScreen, checkpoint_task, play_screen_for
@@ -102,7 +102,7 @@ async def test_a_real_checkpoint_generates(trained_run: Path) -> None:
     screen = play_screen_for(checkpoint)
     app = ScreenApp(screen)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: screen.generator is not None, 30)
+        await wait_until_ready(pilot, screen)
         screen.query_one("#field-length-input", Input).value = "60"
         await pilot.pause()
         await pilot.press("ctrl+g")

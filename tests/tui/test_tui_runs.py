@@ -102,8 +102,7 @@ async def test_delete_asks_first(fake_runs: list[Path]) -> None:
 async def test_no_runs_says_how_to_make_one() -> None:
     app = ScreenApp(RunsScreen())
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.3)
-        assert "No saved runs yet" in screen_text(app)
+        await wait_for(pilot, lambda: "No saved runs yet" in screen_text(app))
 
 
 def test_dates_this_year_drop_the_year() -> None:

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Static, TextArea
-from tui_helpers import ScreenApp, screen_text, train_through_the_app, wait_for
+from tui_helpers import (
+    ScreenApp,
+    screen_text,
+    train_through_the_app,
+    wait_for,
+    wait_until_ready,
+)
 
 from tui.cli import main
 from tui.screens.play import play_screen_for
@@ -68,8 +74,7 @@ async def test_classify_shows_verdict_bar_and_attention(english: Path) -> None:
     assert isinstance(screen, SentimentPlayScreen)
     app = ScreenApp(screen)
     async with app.run_test(size=(130, 40)) as pilot:
-        await wait_for(pilot, lambda: screen.predictor is not None)
-        await pilot.pause()
+        await wait_until_ready(pilot, screen)
         assert "attention · words" in str(screen.query_one("#play-status", Static).render())
         screen.query_one("#review", TextArea).text = "The plot was wonderful!"
         await pilot.press("ctrl+g")
@@ -106,8 +111,7 @@ async def test_chinese_model_reads_characters(
     screen = SentimentPlayScreen(checkpoint)
     app = ScreenApp(screen)
     async with app.run_test(size=(130, 40)) as pilot:
-        await wait_for(pilot, lambda: screen.predictor is not None)
-        await pilot.pause()
+        await wait_until_ready(pilot, screen)
         assert "attention · characters" in screen_text(app)
         await pilot.press("ctrl+n")
         await pilot.pause()
@@ -154,7 +158,9 @@ async def test_home_to_train_to_play(tmp_path: Path) -> None:
         await pilot.press("g")
         await wait_for(pilot, lambda: isinstance(app.screen, SentimentPlayScreen))
         play = app.screen
-        await wait_for(pilot, lambda: play.predictor is not None, 30)
+        await wait_until_ready(pilot, play)
         await pilot.press("ctrl+n")
         await pilot.pause()
-        assert play.last_prediction is not None
+        assert play.query_one("#review", TextArea).text == EXAMPLES["words"][0]
+        assert play.last_prediction.label in ("positive", "negative")
+        assert play.last_prediction.label in screen_text(app)

@@ -77,7 +77,8 @@ def test_train(snap_compare) -> None:
         await pilot.app.push_screen(screen)
         for event in run_until(420):
             screen.post_message(messages.for_event(event))
-        await pilot.pause(0.2)
+        chart = screen.query_one("#loss-chart", LossChart)
+        await wait_for(pilot, lambda: len(chart.series.get("train", ([],))[0]) == 42)  # all in
         screen.state = "training"
         screen.show_latest_step()
         screen.query_one("#loss-chart", LossChart).replot()

@@ -6,22 +6,18 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input, Select, Static
-from tui_helpers import ScreenApp, screen_text, wait_for
+from tui_helpers import ScreenApp, screen_text, wait_until_ready
 
-from tasks.parallel_data import SPECIALS
+from tasks.data.parallel import SPECIALS
 from tui.cli import main
 from tui.screens.play import play_screen_for
 from tui.screens.translate_play import TranslatePlayScreen
 from tui.widgets.attention_map import AttentionData, AttentionMap, render_attention
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "translation"
-
 
 @pytest.fixture
-def checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture) -> Path:
-    from realdata import shared_data
-
-    source = shared_data() / "translation" / "multi30k-en-de"
+def checkpoint(real_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> Path:
+    source = real_data / "translation" / "multi30k-en-de"
     data = tmp_path / "m30k"
     data.mkdir()
     for stem, n in (("train", 150), ("val", 10), ("test_2016_flickr", 10)):
@@ -50,8 +46,7 @@ async def test_translate_greedy_and_beam_with_attention(checkpoint: Path) -> Non
     assert isinstance(screen, TranslatePlayScreen)
     app = ScreenApp(screen)
     async with app.run_test(size=(130, 40)) as pilot:
-        await wait_for(pilot, lambda: screen.translator is not None)
-        await pilot.pause()
+        await wait_until_ready(pilot, screen)
         assert "German → English" in str(screen.query_one("#play-status", Static).render())
         screen.query_one("#source", Input).value = "Ein Mann mit einem Hut."
         await pilot.press("ctrl+g")

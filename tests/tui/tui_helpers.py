@@ -11,6 +11,7 @@ from pathlib import Path
 
 from textual.app import App
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 
 def screen_text(app: App) -> str:
@@ -26,6 +27,15 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {condition}")
         await pilot.pause(0.05)
+
+
+async def wait_until_ready(pilot: Pilot, screen: Screen, timeout: float = 30.0) -> None:
+    """Until a Play screen has taken its loaded model (its status line says ready): the model
+    object is set in the loading thread a moment before the screen sets up its widgets."""
+    from textual.widgets import Static
+
+    status = screen.query_one("#play-status", Static)
+    await wait_for(pilot, lambda: str(status.render()).startswith("ready: "), timeout)
 
 
 async def set_value(pilot: Pilot, selector: str, value: object) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
 
 from rich.text import Text
@@ -17,26 +16,18 @@ from textual.widgets import Button, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from models.registry import ARCHITECTURES
-from tasks import datasets as ds
-from tasks.config import ConfigError, TrainConfig
+from tasks.data.fetch import fetch
+from tasks.engine.settings import ConfigError, TrainConfig
 from tasks.registry import TASKS, default_config
 from tui.messages import DownloadProgressed
 from tui.screens.architecture import ArchChoice
 from tui.widgets.arch_card import human_count
-from tui.widgets.config_form import ChoiceRow, ConfigForm, field_docs
+from tui.widgets.config_form import ChoiceRow, ConfigForm
 from tui.widgets.dataset_picker import DatasetPicker, needs_download
 from tui.widgets.field import Field
 
 IDLE_HELP = "tab moves between settings; the focused one is explained here"
 """The help line when no setting has the focus."""
-
-_OPTION = re.compile(r"--([a-z][a-z-]*)")
-
-
-def error_field(message: str) -> str | None:
-    """The TrainConfig field a `ConfigError` names (`--seq-len ...` -> `seq_len`), if any."""
-    match = _OPTION.search(message)
-    return match.group(1).replace("-", "_") if match else None
 
 
 class ConfigureScreen(Screen[TrainConfig | None]):
@@ -146,22 +137,12 @@ download fails you can train on the built-in offline text instead.
         self, values: dict[str, Any], dataset: str
     ) -> tuple[dict[str, str], str, TrainConfig | None]:
         """(errors by field, a general error, the config) for parsed values."""
-        errors: dict[str, str] = {}
-        if values.get("epochs") is None and values.get("minutes") is None:
-            errors["epochs"] = "give epochs or minutes (or both)"
-            errors["minutes"] = "give epochs or minutes (or both)"
-        if values.get("eval_every_s") is not None and values["eval_every_s"] <= 0:
-            errors["eval_every_s"] = "must be more than 0"
-        if errors:
-            return errors, "", None
         try:
             config = dataclasses.replace(self.base, dataset=dataset, **values).validate()
-        except (ConfigError, TypeError) as exc:
-            message = str(exc).strip()
-            name = error_field(message)
-            if name is not None and name in values:
-                return {name: _OPTION.sub("", message, count=1).strip()}, "", None
-            return {}, message, None
+        except ConfigError as exc:
+            if exc.field in values:
+                return {exc.field: exc.reason}, "", None
+            return {}, str(exc), None
         return {}, "", config
 
     @on(ConfigForm.Changed)
@@ -171,7 +152,7 @@ download fails you can train on the built-in offline text instead.
 
     @on(events.DescendantFocus)
     def _show_field_help(self, event: events.DescendantFocus) -> None:
-        """Under the form: what the focused setting does (its TrainConfig docstring)."""
+        """Under the form: what the focused setting does (its declared help line)."""
         node: Widget | None = event.widget
         while node is not None and not isinstance(node, (Field, ChoiceRow)):
             parent = node.parent
@@ -181,7 +162,8 @@ download fails you can train on the built-in offline text instead.
             help_line.update(IDLE_HELP)
             return
         name = node.name or ""
-        help_line.update(Text.assemble((f"{name}: ", "bold"), field_docs().get(name, "")))
+        meta = type(self.base).settings().get(name)
+        help_line.update(Text.assemble((f"{name}: ", "bold"), meta.help if meta else ""))
 
     # -- start -------------------------------------------------------------------------------
 
@@ -210,7 +192,7 @@ download fails you can train on the built-in offline text instead.
         def progress(done: int, total: int) -> None:
             self.post_message(DownloadProgressed(done, total))
 
-        return str(ds.fetch(name, progress=progress))
+        return str(fetch(name, progress=progress))
 
     def on_download_progressed(self, message: DownloadProgressed) -> None:
         self.query_one(DatasetPicker).progress(message.done, message.total)

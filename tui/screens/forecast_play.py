@@ -108,15 +108,13 @@ exactly the same targets for the model and the baselines.
 
     def build_model(self) -> Any:
         """Load the checkpoint and its series (torch)."""
-        from tasks.timeseries import SeriesForecaster
+        from tasks.engine.player import load_player
 
-        return SeriesForecaster(self.checkpoint)
+        return load_player(self.checkpoint, "timeseries")
 
     def describe(self) -> str:
         """`gru · 1×16 · airline-passengers (Passengers) · log-seasonal` (model and series)."""
-        c = self.forecaster.config
-        s = self.forecaster.series
-        return f"{c.arch} · {c.layers}×{c.hidden} · {c.dataset} ({s.column}) · {c.forecast}"
+        return str(self.forecaster.describe())
 
     def ready_text(self, description: str) -> Text:
         """Ready, with the series' note (if any) in yellow."""

@@ -26,7 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from tasks.config import TrainConfig
+from tasks.engine.settings import TrainConfig
 from tasks.registry import default_config
 from tui.widgets.grad_heatmap import GradHeatmap
 from tui.widgets.gradflow_setup import GradFlowSetup
@@ -122,7 +122,7 @@ orthogonal recurrent weights, the clipping threshold, 0 for none), then **ctrl+r
         index: int
         """Which run (0 or 1)."""
         event: Any
-        """The `tasks.events.TrainEvent`."""
+        """The `tasks.engine.events.TrainEvent`."""
 
     def __init__(self, runs: list[FlowRun] | None = None) -> None:
         """runs: start these at once; none: show the switches and start on ctrl+r."""
@@ -341,8 +341,3 @@ orthogonal recurrent weights, the clipping threshold, 0 for none), then **ctrl+r
 
     def on_unmount(self) -> None:
         self.stop_event.set()
-
-
-LAB_SCREENS: dict[str, Callable[[], Screen[Any]]] = {"gradflow": GradFlowScreen}
-"""Tasks whose new runs open a lab screen (its own switches) instead of architecture ->
-configure -> train."""

@@ -1,4 +1,4 @@
-"""Play: use a trained model. Each task registers its play screen in `PLAY_SCREENS`.
+"""Play: use a trained model. Each task's registry entry names its play screen (`PLAY_SCREENS`).
 
 Character generation is here: a prime, a strategy (greedy, sampling, top-k, top-p), its
 settings and a length; a thread worker streams characters in small batches as they are sampled,
@@ -7,7 +7,6 @@ and the output can be stopped and coloured by the probability of each chosen cha
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -23,11 +22,11 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Label, Select, Static, Switch, TextArea
 
+from tasks.engine.runs import read_summary
+from tasks.registry import TASKS
 from tui.messages import TextSampled
-from tui.screens.forecast_play import ForecastPlayScreen
+from tui.screens import screen_class
 from tui.screens.model_play import ModelPlayScreen
-from tui.screens.sentiment_play import SentimentPlayScreen
-from tui.screens.translate_play import TranslatePlayScreen
 from tui.widgets.field import Field
 from tui.widgets.generated_text import GeneratedText, legend
 
@@ -45,11 +44,7 @@ STRATEGIES = (
 
 def checkpoint_task(checkpoint: Path) -> str:
     """The task a checkpoint belongs to, from its run folder's summary (no torch needed)."""
-    summary = checkpoint.parent / "summary.json"
-    try:
-        return str(json.loads(summary.read_text()).get("task", "charlm"))
-    except (OSError, json.JSONDecodeError):
-        return "charlm"
+    return str(read_summary(checkpoint.parent).get("task", "charlm"))
 
 
 class CharPlayScreen(ModelPlayScreen):
@@ -191,14 +186,13 @@ it when it was chosen: green is confident, red a long shot.
 
     def build_model(self) -> Any:
         """Load the checkpoint (torch)."""
-        from tasks.charlm import CharGenerator
+        from tasks.engine.player import load_player
 
-        return CharGenerator(self.checkpoint)
+        return load_player(self.checkpoint, "charlm")
 
     def describe(self) -> str:
-        """`lstm · 2×512 · 65 characters`."""
-        c = self.generator.config
-        return f"{c.arch} · {c.layers}×{c.hidden} · {self.generator.vocab.size} characters"
+        """`lstm · 2×256 · 65 characters`."""
+        return str(self.generator.describe())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="play")
     def sample(self, settings: dict[str, Any], stop: threading.Event) -> None:
@@ -286,13 +280,9 @@ it when it was chosen: green is confident, red a long shot.
         self.stop_event.set()
 
 
-PLAY_SCREENS: dict[str, Callable[[Path], Screen[Any]]] = {
-    "charlm": CharPlayScreen,
-    "sentiment": SentimentPlayScreen,
-    "timeseries": ForecastPlayScreen,
-    "translation": TranslatePlayScreen,
-}
-"""Task name -> the screen that plays with its checkpoints (task issues add theirs here)."""
+PLAY_SCREENS: dict[str, str] = {t.name: t.play_screen for t in TASKS.values() if t.play_screen}
+"""Task name -> "module:Class" of the screen that plays with its checkpoints (from the registry;
+imported when a checkpoint is played)."""
 
 
 def play_screen_for(checkpoint: str | Path) -> Screen[Any]:
@@ -301,7 +291,6 @@ def play_screen_for(checkpoint: str | Path) -> Screen[Any]:
     if not path.is_file():
         raise ValueError(f"checkpoint not found: {path}")
     task = checkpoint_task(path)
-    factory = PLAY_SCREENS.get(task)
-    if factory is None:
+    if task not in PLAY_SCREENS:
         raise ValueError(f"there is no Play screen for {task} checkpoints yet")
-    return factory(path)
+    return screen_class(PLAY_SCREENS[task])(path)

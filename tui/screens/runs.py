@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from pathlib import Path
@@ -19,8 +18,18 @@ from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from tasks.engine.runs import (
+    LAST_CHECKPOINT,
+    RunInfo,
+    history_stamp,
+    list_runs,
+    playable_checkpoint,
+    read_history,
+    read_summary,
+    resumable_checkpoint,
+    runs_root,
+)
 from tasks.registry import TASKS
-from tasks.runs import RunInfo, list_runs, read_history, runs_root
 from tui.messages import PlayRequested, ResumeRequested
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.play import PLAY_SCREENS
@@ -57,22 +66,6 @@ def primary(run: RunInfo) -> tuple[str, float | None]:
     info = TASKS.get(run.task)
     name = info.primary_metric if info else next(iter(run.metrics), "")
     return name, run.metrics.get(name)
-
-
-def read_summary(run_dir: Path) -> dict[str, Any]:
-    """The run's summary.json ({} when unreadable)."""
-    try:
-        return json.loads((run_dir / "summary.json").read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
-
-
-def run_checkpoint(run_dir: Path) -> Path | None:
-    """The checkpoint to play: last.pt, else best.pt."""
-    for name in ("last.pt", "best.pt"):
-        if (run_dir / name).is_file():
-            return run_dir / name
-    return None
 
 
 class RunsScreen(Screen[None]):
@@ -181,8 +174,7 @@ checkpoint in Play, **d** deletes it (after asking).
 
     def history(self, run_dir: Path) -> list[dict[str, Any]]:
         """The run's event records (cached until the file changes)."""
-        path = run_dir / "history.jsonl"
-        mtime = path.stat().st_mtime if path.exists() else 0.0
+        mtime = history_stamp(run_dir)
         cached = self._histories.get(run_dir)
         if cached is None or cached[0] != mtime:
             cached = (mtime, read_history(run_dir))
@@ -274,7 +266,7 @@ checkpoint in Play, **d** deletes it (after asking).
             table.add_row(key, value)
         for key, value in run.metrics.items():
             table.add_row(metric_label(key), fmt_metric(value))
-        checkpoint = run_checkpoint(run.path)
+        checkpoint = playable_checkpoint(run.path)
         table.add_row("checkpoint", checkpoint.name if checkpoint else "none")
         return Group(table)
 
@@ -296,7 +288,7 @@ checkpoint in Play, **d** deletes it (after asking).
             return (
                 current is not None
                 and current.task in PLAY_SCREENS
-                and run_checkpoint(current.path) is not None
+                and playable_checkpoint(current.path) is not None
             )
         return True
 
@@ -319,8 +311,10 @@ checkpoint in Play, **d** deletes it (after asking).
         current = self.current
         if current is None:
             return
-        if not (current.path / "last.pt").is_file():
-            self.notify("this run has no last.pt checkpoint to resume from", severity="error")
+        if resumable_checkpoint(current.path) is None:
+            self.notify(
+                f"this run has no {LAST_CHECKPOINT} checkpoint to resume from", severity="error"
+            )
             return
         summary = read_summary(current.path)
         done = int(summary.get("epoch", 0))
@@ -336,7 +330,7 @@ checkpoint in Play, **d** deletes it (after asking).
     def action_play(self) -> None:
         """Open the highlighted run's checkpoint in Play."""
         current = self.current
-        checkpoint = run_checkpoint(current.path) if current else None
+        checkpoint = playable_checkpoint(current.path) if current else None
         if checkpoint is not None:
             self.post_message(PlayRequested(checkpoint))
 

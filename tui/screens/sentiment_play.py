@@ -152,18 +152,13 @@ model was trained with, keeping the beginning and the end.
 
     def build_model(self) -> Any:
         """Load the checkpoint (torch)."""
-        from tasks.sentiment import SentimentPredictor
+        from tasks.engine.player import load_player
 
-        return SentimentPredictor(self.checkpoint)
+        return load_player(self.checkpoint, "sentiment")
 
     def describe(self) -> str:
         """`gru 1×128 bidirectional · attention · words · rt-polarity`."""
-        c = self.predictor.config
-        parts = [f"{c.arch} {c.layers}×{c.hidden}" + (" bidirectional" if c.bidirectional else "")]
-        parts.append("attention" if self.predictor.has_attention else "last state (no attention)")
-        parts.append("characters" if self.predictor.vocab.kind == "chars" else "words")
-        parts.append(str(c.dataset))
-        return " · ".join(parts)
+        return str(self.predictor.describe())
 
     def model_ready(self, description: str) -> None:
         self.query_one("#sentiment-metrics", Static).update(self._metrics_text())

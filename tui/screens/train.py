@@ -24,7 +24,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, RichLog, Sparkline, Static
 from textual.worker import Worker, WorkerState
 
-from tasks.config import TrainConfig
+from tasks.engine.runs import LAST_CHECKPOINT
+from tasks.engine.settings import TrainConfig
 from tasks.registry import TASKS
 from tui import messages
 from tui.messages import PlayRequested, RunsRequested
@@ -126,7 +127,7 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         self.save_event = threading.Event()
         """Set to save a checkpoint after the current batch (the trainer's `save_requested`)."""
         self.checkpoint: Path | None = None
-        """The run's latest `last.pt` (or `best.pt`), once one was written."""
+        """The run's latest checkpoint (or its best, until a latest is written), once one is."""
         self.run_dir: Path | None = None
         """The run folder, once the run started."""
         self.leave_when_stopped = False
@@ -156,7 +157,7 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
     @classmethod
     def resume(cls, run_dir: str | Path, epochs: int | None = None) -> TrainScreen:
         """Continue a saved run, with its earlier curves drawn first."""
-        from tasks.runs import read_history, read_run
+        from tasks.engine.runs import read_history, read_run
 
         run_dir = Path(run_dir)
         info = read_run(run_dir)
@@ -340,7 +341,7 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         event = message.event
         path = Path(event.path)
         first = self.checkpoint is None
-        if path.name == "last.pt" or first:
+        if path.name == LAST_CHECKPOINT or first:
             self.checkpoint = path
         if event.reason != "best":
             self.log_line(f"checkpoint ({event.reason}) at step {event.step:,}: {path}", "green")

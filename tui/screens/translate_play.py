@@ -98,19 +98,13 @@ length limit (1.5 × the source length + 10).
 
     def build_model(self) -> Any:
         """Load the checkpoint (torch)."""
-        from tasks.translation import Translator
+        from tasks.engine.player import load_player
 
-        return Translator(self.checkpoint)
+        return load_player(self.checkpoint, "translation")
 
     def describe(self) -> str:
         """`German → English · gru 1×256 · dot attention`."""
-        t = self.translator
-        c = t.config
-        attention = f"{c.attention_type} attention" if t.has_attention else "no attention"
-        return (
-            f"{t.source_language} → {t.target_language} · {c.arch} {c.layers}×{c.hidden} · "
-            f"{attention}"
-        )
+        return str(self.translator.describe())
 
     def model_ready(self, description: str) -> None:
         t = self.translator

@@ -14,7 +14,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
-from tasks import datasets as ds
+from tasks.data.catalogue import CATALOGUE, datasets_for, get_dataset, offline_default
+from tasks.data.resolve import status
 from tui.widgets.task_list import status_style
 
 LOCAL = "local path"
@@ -23,8 +24,8 @@ LOCAL = "local path"
 
 def needs_download(name: str) -> bool:
     """Whether a registry dataset is neither on disk nor built in (so Start downloads it)."""
-    info = ds.DATASETS.get(name)
-    return info is not None and ds.status(info).startswith("download")
+    entry = CATALOGUE.get(name)
+    return entry is not None and status(entry.info).startswith("download")
 
 
 class DatasetPicker(Widget):
@@ -72,17 +73,17 @@ class DatasetPicker(Widget):
         self.task_name = task
         """Task registry name: which datasets to offer."""
         self._initial = value
-        self.offline = ds.offline_default(task)
+        self.offline = offline_default(task)
         """The task's built-in default, offered when a download fails."""
 
     def compose(self) -> ComposeResult:
         options: list[tuple[Text, str]] = []
-        for info in ds.datasets_for(self.task_name):
-            state = ds.status(info)
+        for info in datasets_for(self.task_name):
+            state = status(info)
             prompt = Text.assemble((info.name, "bold"), "  ", (state, status_style(state)))
             options.append((prompt, info.name))
         options.append((Text("a local file or folder…", style="italic"), LOCAL))
-        registry = self._initial in ds.DATASETS
+        registry = self._initial in CATALOGUE
         yield Label("Dataset")
         yield Select(
             options,
@@ -144,13 +145,13 @@ class DatasetPicker(Widget):
         """Show the path input for a local choice and say how the data will be found."""
         local = self.choice == LOCAL
         self.set_class(local, "-local")
-        status = self.query_one("#dataset-status", Static)
+        shown = self.query_one("#dataset-status", Static)
         if local:
             error = self.error()
-            status.update(Text(error, style="red") if error else Text("using this file", "green"))
+            shown.update(Text(error, style="red") if error else Text("using this file", "green"))
             return
-        info = ds.DATASETS[self.choice]
-        state = ds.status(info)
+        info = get_dataset(self.choice)
+        state = status(info)
         if state.startswith("download"):
             line = Text.assemble(
                 (f"{info.title}: ", "bold"),
@@ -161,7 +162,7 @@ class DatasetPicker(Widget):
             line = Text.assemble((f"{info.title}: ", "bold"), ("built in, no download", "cyan"))
         else:
             line = Text.assemble((f"{info.title}: ", "bold"), (state, "green"))
-        status.update(line)
+        shown.update(line)
 
     def watch_downloading(self, downloading: bool) -> None:
         self.set_class(downloading, "-downloading")

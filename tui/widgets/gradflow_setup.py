@@ -6,28 +6,34 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widget import Widget
 
-from tasks.config import ConfigError, TrainConfig
-from tasks.gradflow import check_settings
-from tasks.registry import TASKS, default_config
-from tui.widgets.config_form import ChoiceRow, Row, field_docs
+from tasks.engine.settings import ConfigError, Setting, TrainConfig
+from tasks.gradflow.settings import GradflowSettings
+from tasks.registry import default_config
+from tui.widgets.config_form import ChoiceRow, Row, row, row_widget
 from tui.widgets.field import Field
 
 NONE = "none"
 """The second architecture's value for "one run only"."""
 
+_ARCHS = GradflowSettings.ARCHS
+_COMPARE = Setting(
+    "Run 2", "a second architecture trained side by side (none: one run)", "Problem", "choice",
+    choices=(*_ARCHS, NONE),
+)  # fmt: skip
+
 CHOICES = (
-    Row("problem", "Problem", None, choices=("adding", "copy")),
-    Row("arch", "Run 1", None, choices=TASKS["gradflow"].archs),
-    Row("compare", "Run 2", None, choices=(*TASKS["gradflow"].archs, NONE)),
-    Row("activation", "RNN activation", None, choices=("tanh", "relu")),
-    Row("init", "Recurrent init", None, choices=("default", "orthogonal")),
+    row(GradflowSettings, "problem"),
+    Row("arch", Setting("Run 1", "the architecture of the first run", "Problem", "choice", _ARCHS)),
+    Row("compare", _COMPARE),
+    row(GradflowSettings, "activation"),
+    row(GradflowSettings, "init"),
 )
 """The choices, left column."""
 
 NUMBERS = (
-    Row("seq_len", "T (2-1000)"),
-    Row("clip", "Clip (0: off)", "float"),
-    Row("minutes", "Minutes", "float"),
+    row(GradflowSettings, "seq_len", "T (2-1000)"),
+    row(GradflowSettings, "clip", "Clip (0: off)"),
+    row(GradflowSettings, "minutes"),
 )
 """The numbers, right column."""
 
@@ -42,34 +48,26 @@ class GradFlowSetup(Widget):
 
     def compose(self) -> ComposeResult:
         base = default_config("gradflow", "rnn")
-        docs = field_docs()
         start = {"arch": "rnn", "compare": "lstm", "problem": base.problem}
         start |= {"activation": base.activation, "init": base.init}
         with Vertical():
-            for row in CHOICES:
-                widget = ChoiceRow(row, start[row.name])
-                widget.tooltip = docs.get(row.name)
-                yield widget
+            for choice in CHOICES:
+                yield row_widget(choice, start[choice.name])
         values = {"seq_len": base.seq_len, "clip": base.clip, "minutes": 3.0}
         with Vertical():
-            for row in NUMBERS:
-                yield Field(
-                    row.name, row.label, values[row.name], row.kind or "int", inline=True,
-                    tooltip=docs.get(row.name),
-                )  # fmt: skip
+            for number in NUMBERS:
+                yield row_widget(number, values[number.name])
 
     def configs(self) -> list[TrainConfig]:
         """The runs to start; `ConfigError` (one line) for a bad value."""
-        chosen = {
-            row.name: self.query_one(f"#field-{row.name}", ChoiceRow).value for row in CHOICES
-        }
+        chosen = {c.name: self.query_one(f"#field-{c.name}", ChoiceRow).value for c in CHOICES}
         numbers = {}
-        for row in NUMBERS:
-            field = self.query_one(f"#field-{row.name}", Field)
+        for number in NUMBERS:
+            field = self.query_one(f"#field-{number.name}", Field)
             try:
-                numbers[row.name] = field.parse()
+                numbers[number.name] = field.parse()
             except ValueError as exc:
-                raise ConfigError(f"{row.label}: {exc}") from None
+                raise ConfigError(f"{number.title}: {exc}") from None
         archs = [chosen["arch"]] + ([chosen["compare"]] if chosen["compare"] != NONE else [])
         configs = []
         for arch in archs:
@@ -78,6 +76,5 @@ class GradFlowSetup(Widget):
                 "gradflow", arch, problem=chosen["problem"], activation=activation,
                 init=chosen["init"], **numbers,
             )  # fmt: skip
-            check_settings(config)
             configs.append(config)
         return configs

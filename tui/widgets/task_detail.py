@@ -9,7 +9,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from models.registry import ARCHITECTURES
-from tasks import datasets as ds
+from tasks.data.catalogue import datasets_for
+from tasks.data.resolve import status
 from tasks.registry import TASKS
 from tui.widgets.task_list import status_style
 
@@ -48,8 +49,8 @@ class TaskDetail(Widget):
         datasets.add_column(no_wrap=True)
         if wide:
             datasets.add_column()
-        for info_ds in ds.datasets_for(self.task_name):
-            state = ds.status(info_ds)
+        for info_ds in datasets_for(self.task_name):
+            state = status(info_ds)
             default = " *" if info_ds.name == info.default_dataset else ""
             row = [Text(info_ds.name + default), Text(state, style=status_style(state))]
             if wide:

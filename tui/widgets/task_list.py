@@ -11,27 +11,28 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from tasks import datasets as ds
+from tasks.data.catalogue import datasets_for
+from tasks.data.resolve import status
 from tasks.registry import TASKS, TaskInfo
 
 
 def dataset_line(task: str) -> Text:
     """`tiny-shakespeare download 1.1 MB · pydoc-prose offline default`, status dimmed."""
     line = Text()
-    for i, info in enumerate(ds.datasets_for(task)):
+    for i, info in enumerate(datasets_for(task)):
         if i:
             line.append("  ·  ", style="dim")
         line.append(info.name)
-        state = ds.status(info)
+        state = status(info)
         line.append(f" {state}", style=status_style(state))
     return line
 
 
 def status_style(state: str) -> str:
-    """Green when on disk, yellow when it must be downloaded, blue for a built-in default."""
+    """Green when on disk, yellow when it must be downloaded, blue for built-in or generated."""
     if state.startswith("download"):
         return "yellow"
-    if state == "offline default":
+    if state in ("offline default", "generated"):
         return "cyan"
     return "green"
 

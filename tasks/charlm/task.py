@@ -1,0 +1,288 @@
+"""Character-level language modelling (char-rnn): data, training steps, evaluation, generation.
+
+The text is split 90/10 into train and validation (contiguous, validation at the end). Training
+cuts the train text into `batch` parallel streams and walks them in chunks of `seq_len`
+characters (truncated backpropagation through time), carrying the hidden state from one chunk
+to the next and cutting the graph between them. Each epoch starts the streams at a different
+offset (seeded), so chunk boundaries move. Evaluation is stateful in the same way over the
+validation text; the metric is the mean cross-entropy in nats per character (`val_loss`) and
+in bits per character (`val_bpc`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tasks.data.resolve import resolve
+from tasks.data.text import read_text
+from tasks.engine.base import (
+    StepStats,
+    TaskBase,
+    make_optimizer,
+    seed_everything,
+    torch_device,
+    torch_update,
+)
+from tasks.engine.checkpoint import CheckpointError
+from tasks.engine.settings import ConfigError, TrainConfig
+
+VAL_FRACTION = 0.1
+EVAL_STREAMS = 16
+"""Parallel streams for validation (each starts with a zero state once)."""
+EVAL_CHUNK = 256
+QUICK_EVAL_CHUNKS = 2
+"""A quick estimate reads this many chunks of every stream (about 8k characters)."""
+
+
+@dataclass(frozen=True)
+class CharVocab:
+    """The characters of a text, sorted; id = position."""
+
+    chars: str
+
+    @classmethod
+    def from_text(cls, text: str) -> CharVocab:
+        return cls("".join(sorted(set(text))))
+
+    @property
+    def size(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str) -> np.ndarray:
+        """text -> int64 ids (T,); raises ValueError naming characters it never saw."""
+        index = {c: i for i, c in enumerate(self.chars)}
+        missing = sorted({c for c in text if c not in index})
+        if missing:
+            shown = "".join(missing[:10])
+            raise ValueError(f"the model never saw these characters: {shown!r}")
+        return np.fromiter((index[c] for c in text), dtype=np.int64, count=len(text))
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return "".join(self.chars[i] for i in ids)
+
+
+def split_ids(ids: np.ndarray, val_fraction: float = VAL_FRACTION) -> tuple[np.ndarray, np.ndarray]:
+    """Contiguous split: the first 90% trains, the last 10% validates."""
+    cut = int(len(ids) * (1 - val_fraction))
+    return ids[:cut], ids[cut:]
+
+
+def stream_chunks(ids: np.ndarray, streams: int, seq_len: int, full_only: bool) -> list[Any]:
+    """Cut ids into `streams` parallel rows and walk them in chunks: [(x (B, T), y (B, T))].
+
+    y is x shifted by one character. full_only drops a shorter last chunk (training).
+    """
+    import torch
+
+    per_stream = (len(ids) - 1) // streams
+    data = torch.from_numpy(ids)
+    x = data[: streams * per_stream].view(streams, per_stream)
+    y = data[1 : streams * per_stream + 1].view(streams, per_stream)
+    stop = per_stream - seq_len + 1 if full_only else per_stream
+    return [(x[:, i : i + seq_len], y[:, i : i + seq_len]) for i in range(0, stop, seq_len)]
+
+
+class CharLMTask(TaskBase):
+    """The charlm task for the torch architectures (rnn, lstm, gru) and the NumPy RNN."""
+
+    name = "charlm"
+    primary_metric = "val_loss"
+    lower_is_better = True
+
+    def __init__(self, config: TrainConfig, text: str | None = None) -> None:
+        self.config = config
+        self.dataset_note = ""
+        if text is None:
+            resolved = resolve(config.dataset, task="charlm")
+            self.dataset_note = resolved.note
+            if resolved.source == "offline default" and resolved.info is not None:
+                config.dataset = resolved.info.name  # the run records what it really used
+            text = read_text(resolved.path)
+        self.text = text
+        self.vocab = CharVocab.from_text(text)
+        self.train_ids, self.val_ids = split_ids(self.vocab.encode(text))
+        per_stream = (len(self.train_ids) - 1) // config.batch
+        if per_stream < config.seq_len:
+            raise ConfigError(
+                f"--seq-len {config.seq_len} is longer than the data allows: the training part "
+                f"has {len(self.train_ids)} characters, {per_stream} per stream with --batch "
+                f"{config.batch}; use a smaller --seq-len or --batch"
+            )
+        if len(self.val_ids) < 2:
+            raise ConfigError("the text is too short to hold out a validation part")
+        self._epoch_batches: tuple[int, list[Any]] | None = None
+        seed_everything(config.seed)  # the initial weights depend on the seed alone
+        self.engine = _make_engine(config, self.vocab.size)
+
+    def parameter_count(self) -> int:
+        return self.engine.parameter_count()
+
+    def batches(self, epoch: int) -> list[Any]:
+        """Full chunks of the train streams; epoch > 0 starts at a seeded offset < seq_len."""
+        if self._epoch_batches is None or self._epoch_batches[0] != epoch:
+            rng = np.random.default_rng([self.config.seed, epoch])
+            offset = int(rng.integers(0, self.config.seq_len)) if epoch else 0
+            ids = self.train_ids[offset:]
+            if (len(ids) - 1) // self.config.batch < self.config.seq_len:
+                ids = self.train_ids
+            chunks = stream_chunks(ids, self.config.batch, self.config.seq_len, full_only=True)
+            self._epoch_batches = (epoch, chunks)
+        return self._epoch_batches[1]
+
+    def start_epoch(self, epoch: int) -> None:
+        self.engine.carry = None
+
+    def train_step(self, batch: Any, lr: float) -> StepStats:
+        return self.engine.train_step(batch, lr)
+
+    def evaluate(self, quick: bool = False) -> dict[str, float]:
+        streams = min(EVAL_STREAMS, max(1, (len(self.val_ids) - 1) // 2))
+        if self.config.arch == "numpy-rnn":
+            streams = 1
+        chunks = stream_chunks(self.val_ids, streams, EVAL_CHUNK, full_only=False)
+        if quick:
+            chunks = chunks[: QUICK_EVAL_CHUNKS * (EVAL_STREAMS // streams)]
+        loss = self.engine.mean_loss(chunks)
+        return {"val_loss": round(loss, 5), "val_bpc": round(loss / math.log(2), 5)}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"vocab": self.vocab.chars, **self.engine.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state["vocab"] != self.vocab.chars:  # another text: read it with the model's vocabulary
+            vocab = CharVocab(state["vocab"])
+            try:
+                ids = vocab.encode(self.text)
+            except ValueError as exc:
+                raise CheckpointError(f"this text does not fit the checkpoint: {exc}") from None
+            self.vocab = vocab
+            self.train_ids, self.val_ids = split_ids(ids)
+            self.engine = _make_engine(self.config, vocab.size)
+        self.engine.load_state_dict(state)
+
+
+class _TorchEngine:
+    """Model + AdamW + the hidden state carried between chunks, for rnn/lstm/gru."""
+
+    def __init__(self, config: TrainConfig, vocab_size: int) -> None:
+        from models.charlm import CharRNN
+
+        self.device = torch_device(config)
+        self.config = config
+        self.model = CharRNN(
+            vocab_size, config.embed, config.hidden, config.layers,
+            config.arch, config.dropout, config.backend,
+        ).to(self.device)  # fmt: skip
+        self.optimizer = make_optimizer(self.model, config)
+        self.carry: Any = None
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+    def train_step(self, batch: Any, lr: float) -> StepStats:
+        import torch.nn.functional as F
+
+        from models.charlm import detach_state
+
+        x, y = (t.to(self.device) for t in batch)
+        logits, state = self.model(x, self.carry)  # (B, T, V)
+        loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
+        norm = torch_update(self.model, self.optimizer, loss, self.config.clip, lr)
+        self.carry = detach_state(state)
+        return StepStats(float(loss.detach()), norm, x.numel())
+
+    def mean_loss(self, chunks: list[Any]) -> float:
+        import torch
+        import torch.nn.functional as F
+
+        self.model.eval()
+        total, count, state = 0.0, 0, None
+        with torch.inference_mode():
+            for x, y in chunks:
+                x, y = x.to(self.device), y.to(self.device)
+                logits, state = self.model(x, state)
+                total += float(F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="sum"))
+                count += y.numel()
+        self.model.train()
+        return total / count
+
+    def state_dict(self) -> dict[str, Any]:
+        from models.charlm import as_tensor_list
+
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "carry": [t.cpu() for t in as_tensor_list(self.carry)],
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        from models.charlm import from_tensor_list
+
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.carry = from_tensor_list([t.to(self.device) for t in state["carry"]])
+
+
+class _NumpyEngine:
+    """The from-scratch NumPy RNN (min-char-rnn) with Adagrad; one stream (batch 1)."""
+
+    def __init__(self, config: TrainConfig, vocab_size: int) -> None:
+        from models.numpy_rnn import VanillaRNN
+
+        if config.batch != 1:
+            raise ConfigError("numpy-rnn trains one stream at a time: use --batch 1")
+        if config.layers != 1:
+            raise ConfigError("numpy-rnn has one layer: use --layers 1")
+        self.config = config
+        self.rnn = VanillaRNN(vocab_size, config.hidden, seed=config.seed)
+        self.carry: np.ndarray | None = None
+
+    def parameter_count(self) -> int:
+        return self.rnn.num_parameters
+
+    def train_step(self, batch: Any, lr: float) -> StepStats:
+        x, y = (t[0].numpy() for t in batch)
+        loss, grads, self.carry = self.rnn.loss(x, y, self.carry)
+        clipped, norm = self.rnn.clip(grads, self.config.clip or None)
+        if math.isfinite(loss) and math.isfinite(norm):
+            self.rnn.step(clipped, lr)
+        return StepStats(float(loss), float(norm), len(x))
+
+    def mean_loss(self, chunks: list[Any]) -> float:
+        total, count, h = 0.0, 0, None
+        for x, y in chunks:
+            loss, h = self.rnn.evaluate(x[0].numpy(), y[0].numpy(), h)
+            total += loss * x.shape[1]
+            count += x.shape[1]
+        return total / count
+
+    def state_dict(self) -> dict[str, Any]:
+        import torch
+
+        model = {
+            k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in self.rnn.state_dict().items()
+        }
+        carry = [] if self.carry is None else [torch.from_numpy(self.carry.copy())]
+        return {"model": model, "carry": carry}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rnn.load_state_dict(state["model"])
+        self.carry = state["carry"][0].numpy().copy() if state["carry"] else None
+
+
+def _make_engine(config: TrainConfig, vocab_size: int) -> _TorchEngine | _NumpyEngine:
+    return (
+        _NumpyEngine(config, vocab_size)
+        if config.arch == "numpy-rnn"
+        else _TorchEngine(config, vocab_size)
+    )
+
+
+def create(config: TrainConfig, text: str | None = None) -> CharLMTask:
+    """The task registry's factory."""
+    return CharLMTask(config, text=text)

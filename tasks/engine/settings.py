@@ -1,0 +1,407 @@
+"""Settings declared once: each is a dataclass field whose metadata says how to show and check it.
+
+    @dataclass
+    class SentimentSettings(TrainConfig):
+        vocab_size: int = setting(30000, "Vocabulary size", "most frequent training tokens kept",
+                                  "Text", minimum=3)
+
+The command line (`tui.cli.train`), the Configure form (`tui.widgets.config_form`) and `validate()`
+all read the same `Setting`: its label, help line, group, kind, choices and bounds. `TrainConfig`
+is the shared block every run has (model sizes, optimiser, schedule, data, budget, machine);
+each task adds its own settings in a subclass (`tasks/<task>/settings.py`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+Kind = Literal["int", "float", "text", "choice", "bool"]
+"""How a setting is typed: a number, free text, one of `choices`, or a switch."""
+
+SHARED_GROUPS = ("Model", "Optimisation", "Data", "Budget", "Machine")
+"""The groups of the shared block, in the order the form and `--help` show them."""
+
+
+class ConfigError(ValueError):
+    """A setting is out of range or a rule between settings is broken.
+
+    `field` names the setting (None for an error of the whole config); `reason` is the message
+    without the option name, for showing under the field in a form. `str()` is the one line the
+    command line prints: ``--seq-len must be a positive integer (got 0)``.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        field: str | None = None,
+        option: str | None = None,
+        *,
+        message: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.field = field
+        self.option = option or (f"--{field.replace('_', '-')}" if field else None)
+        super().__init__(message or (f"{self.option} {reason}" if self.option else reason))
+
+
+@dataclass(frozen=True)
+class Setting:
+    """How one setting is shown and checked (the metadata of its dataclass field)."""
+
+    label: str
+    """What the form row is called."""
+    help: str
+    """One line: what it does (the `--help` line and the form's tooltip)."""
+    group: str
+    """The section it belongs to (a shared group, or the task's own section)."""
+    kind: Kind
+    """int, float, text, choice or bool."""
+    choices: tuple[str, ...] = ()
+    """The allowed values of a choice."""
+    minimum: float | None = None
+    """The smallest allowed value (see `above`)."""
+    above: bool = False
+    """True: the value must be strictly more than `minimum`."""
+    maximum: float | None = None
+    """The largest allowed value (see `below`)."""
+    below: bool = False
+    """True: the value must be strictly less than `maximum`."""
+    optional: bool = False
+    """None is allowed (an empty form field)."""
+    placeholder: str = ""
+    """What an empty optional field means, shown in the form."""
+    pattern: str | None = None
+    """A regular expression a text must match in full."""
+    pattern_hint: str = ""
+    """How to describe `pattern` in an error, e.g. "auto or like de-en"."""
+    flag: str | None = None
+    """The command-line option when it differs from the field name (``--eval-every``)."""
+    metavar: str | None = None
+    """How `--help` names the value (default: N, F or TEXT by kind, or the choices)."""
+    form: bool = True
+    """A row of the Configure form (False: chosen on another screen, e.g. the model sizes)."""
+    cli: bool = True
+    """An option of `rnn-tui train` (False: set by the command itself, e.g. the task)."""
+
+    def option(self, name: str) -> str:
+        """The command-line option of the field `name`."""
+        return f"--{self.flag or name.replace('_', '-')}"
+
+    def check(self, name: str, value: Any) -> None:
+        """Raise `ConfigError` naming `name` when `value` is not allowed."""
+        if value is None:
+            if not self.optional:
+                raise ConfigError("must be given", name, self.option(name))
+            return
+        reason = self._problem(value)
+        if reason:
+            raise ConfigError(reason, name, self.option(name))
+
+    def _problem(self, value: Any) -> str | None:
+        if self.kind == "bool":
+            return None if isinstance(value, bool) else f"must be true or false (got {value!r})"
+        if self.kind == "choice":
+            if value not in self.choices:
+                return f"must be one of {', '.join(self.choices)} (got {value!r})"
+            return None
+        if self.kind == "text":
+            if not isinstance(value, str):
+                return f"must be text (got {value!r})"
+            if self.pattern and not re.fullmatch(self.pattern, value):
+                return f"must be {self.pattern_hint or self.pattern} (got {value!r})"
+            return None
+        return self._number_problem(value)
+
+    def _number_problem(self, value: Any) -> str | None:
+        integer = self.kind == "int"
+        if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+            return f"must be {'an integer' if integer else 'a number'} (got {value!r})"
+        if not integer and not math.isfinite(value):
+            return f"must be a finite number (got {value})"
+        low, high = self.minimum, self.maximum
+        too_low = low is not None and (value <= low if self.above else value < low)
+        too_high = high is not None and (value >= high if self.below else value > high)
+        if not (too_low or too_high):
+            return None
+        return f"must be {self.range_text()} (got {value})"
+
+    def range_text(self) -> str:
+        """The allowed range in words: "a positive integer", "in [0, 1)", ">= 0"."""
+        low, high = self.minimum, self.maximum
+        noun = "integer" if self.kind == "int" else "number"
+        if high is None:
+            if self.kind == "int" and low == 1 and not self.above:
+                return "a positive integer"
+            if low == 0 and self.above:
+                return f"a positive {noun}"
+            bound = f"{'>' if self.above else '>='} {_fmt(low)}"
+            return f"an integer {bound}" if self.kind == "int" else bound
+        if low is None:
+            return f"{'<' if self.below else '<='} {_fmt(high)}"
+        left, right = "(" if self.above else "[", ")" if self.below else "]"
+        return f"in {left}{_fmt(low)}, {_fmt(high)}{right}"
+
+
+def _fmt(value: float | None) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def setting(
+    default: Any,
+    label: str,
+    help: str,
+    group: str,
+    *,
+    kind: Kind | None = None,
+    **options: Any,
+) -> Any:
+    """A dataclass field with its `Setting`; `kind` is inferred from the default when omitted."""
+    if kind is None:
+        kind = _infer_kind(default, options)
+    meta = Setting(label=label, help=help, group=group, kind=kind, **options)
+    return dataclasses.field(default=default, metadata={"setting": meta})
+
+
+def _infer_kind(default: Any, options: dict[str, Any]) -> Kind:
+    if options.get("choices"):
+        return "choice"
+    if isinstance(default, bool):
+        return "bool"
+    if isinstance(default, int):
+        return "int"
+    if isinstance(default, float):
+        return "float"
+    if isinstance(default, str):
+        return "text"
+    raise TypeError(f"setting with default {default!r}: give its kind")
+
+
+def positive_int(default: int, label: str, help: str, group: str, **options: Any) -> Any:
+    """A setting that must be an integer >= 1."""
+    return setting(default, label, help, group, kind="int", minimum=1, **options)
+
+
+ARCHS = ("numpy-rnn", "rnn", "lstm", "gru")
+"""Every recurrent cell some task offers (a task's entry lists the ones it supports)."""
+BACKENDS = ("fused", "scratch")
+SCHEDULES = ("cosine", "constant")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+@dataclass
+class TrainConfig:
+    """The settings every run has. A task's own settings: its subclass in tasks/<task>/settings.py.
+
+    Defaults here are generic; each task's registry entry overrides them (`default_config`).
+    """
+
+    TASK_GROUPS: ClassVar[tuple[str, ...]] = ()
+    """The task's own sections, in order (a subclass sets it)."""
+    ARCHS: ClassVar[tuple[str, ...]] = ARCHS
+    """The architectures the task offers, its default first (a subclass narrows it)."""
+    OPTIONS: ClassVar[tuple[str, ...]] = ("bidirectional", "attention")
+    """The architecture options the task has a use for."""
+    WITHOUT_OPTIONS: ClassVar[str] = ""
+    """Why the task lacks the options it does not list, for the error."""
+
+    task: str = setting("charlm", "Task", "the task registry name", "Model", form=False, cli=False)
+    dataset: str = setting(
+        "tiny-shakespeare",
+        "Dataset",
+        "a registry name (`rnn-tui data list`) or a local path in the dataset's format",
+        "Data",
+        form=False,
+        metavar="NAME|PATH",
+    )
+    arch: str = setting(
+        "lstm",
+        "Architecture",
+        "the recurrent cell (the task lists the ones it supports)",
+        "Model",
+        kind="text",  # one of the task's ARCHS, checked in `check()`
+        form=False,
+    )
+    backend: str = setting(
+        "fused",
+        "Backend",
+        "fused: nn.LSTM and friends (fast); scratch: our cells written from the equations",
+        "Machine",
+        choices=BACKENDS,
+    )
+    layers: int = positive_int(2, "Layers", "stacked recurrent layers", "Model", form=False)
+    hidden: int = positive_int(
+        512, "Hidden size", "hidden state size per layer and direction", "Model", form=False
+    )
+    embed: int = positive_int(64, "Embedding", "token embedding size", "Model", form=False)
+    bidirectional: bool = setting(
+        False,
+        "Bidirectional",
+        "run a second layer over the reversed sequence (not for language models)",
+        "Model",
+        form=False,
+    )
+    attention: bool = setting(
+        False,
+        "Attention",
+        "attention pooling / attention decoder where the task has one",
+        "Model",
+        form=False,
+    )
+    dropout: float = setting(
+        0.0,
+        "Dropout",
+        "dropout between layers and before the output head",
+        "Optimisation",
+        minimum=0.0,
+        maximum=1.0,
+        below=True,
+    )
+    lr: float = setting(3e-3, "Learning rate", "peak learning rate", "Optimisation", minimum=0.0,
+                        above=True)  # fmt: skip
+    schedule: str = setting(
+        "cosine",
+        "Schedule",
+        "cosine: linear warm-up, then cosine decay to lr/10 at the end; constant: lr throughout",
+        "Optimisation",
+        choices=SCHEDULES,
+    )
+    warmup_steps: int = setting(
+        50, "Warm-up steps", "steps of linear warm-up", "Optimisation", minimum=0
+    )
+    clip: float = setting(
+        1.0,
+        "Gradient clip",
+        "clip the global gradient norm to this (0 turns clipping off)",
+        "Optimisation",
+        minimum=0.0,
+    )
+    weight_decay: float = setting(
+        0.0, "Weight decay", "AdamW weight decay (matrices only)", "Optimisation", minimum=0.0
+    )
+    batch: int = positive_int(64, "Batch size", "sequences per batch", "Data")
+    seq_len: int = positive_int(
+        128,
+        "Sequence length",
+        "truncated-BPTT length: time steps per chunk (classifiers: the most tokens read per text)",
+        "Data",
+    )
+    epochs: int | None = positive_int(
+        None,
+        "Epochs",
+        "passes over the training data (empty: as many as the time budget allows)",
+        "Budget",
+        optional=True,
+        placeholder="as many as fit",
+    )
+    minutes: float | None = setting(
+        None,
+        "Minutes",
+        "wall-clock budget in minutes, evaluation included (empty: no budget)",
+        "Budget",
+        kind="float",
+        minimum=0.0,
+        above=True,
+        optional=True,
+        placeholder="no time limit",
+    )
+    eval_every_s: float = setting(
+        30.0,
+        "Eval every (s)",
+        "seconds between quick validation estimates (the full evaluation runs per epoch)",
+        "Budget",
+        minimum=0.0,
+        above=True,
+        flag="eval-every",
+    )
+    log_every_s: float = setting(
+        0.25,
+        "Log every (s)",
+        "at most one step event per this many seconds (losses in between are averaged)",
+        "Budget",
+        minimum=0.0,
+        flag="log-every",
+        form=False,
+    )
+    seed: int = setting(
+        1337,
+        "Seed",
+        "seeds Python, NumPy and torch; the data order of each epoch derives from it",
+        "Machine",
+    )
+    threads: int | None = positive_int(
+        None,
+        "CPU threads",
+        "torch CPU threads (empty: torch's default)",
+        "Machine",
+        optional=True,
+        placeholder="torch default",
+    )
+    device: str = setting(
+        "auto", "Device", "auto (CUDA, then MPS, then CPU), cpu, cuda or mps", "Machine",
+        choices=DEVICES,
+    )  # fmt: skip
+
+    # -- checking ----------------------------------------------------------------------------
+
+    @classmethod
+    def settings(cls) -> dict[str, Setting]:
+        """Every declared setting of this class (field name -> `Setting`), in field order."""
+        return {
+            f.name: f.metadata["setting"]
+            for f in dataclasses.fields(cls)
+            if "setting" in f.metadata
+        }
+
+    @classmethod
+    def groups(cls) -> tuple[str, ...]:
+        """The sections in order: the shared ones, then the task's own."""
+        return SHARED_GROUPS + cls.TASK_GROUPS
+
+    def validate(self) -> TrainConfig:
+        """Raise `ConfigError` (naming its field) for the first setting or rule that is broken."""
+        for name, meta in self.settings().items():
+            meta.check(name, getattr(self, name))
+        self.check()
+        return self
+
+    def check(self) -> None:
+        """Rules across settings (a subclass extends it and calls ``super().check()``)."""
+        if self.arch not in self.ARCHS:
+            raise ConfigError(
+                f"must be one of {', '.join(self.ARCHS)} for {self.task} (got {self.arch!r})",
+                "arch",
+            )
+        for option in ("bidirectional", "attention"):
+            if getattr(self, option) and option not in self.OPTIONS:
+                raise ConfigError(f"does not apply to {self.task}: {self.WITHOUT_OPTIONS}", option)
+        if self.epochs is None and self.minutes is None:
+            raise ConfigError(
+                "give epochs or minutes (or both)",
+                "epochs",
+                message="give --epochs or --minutes (or both) so the run knows when to stop",
+            )
+
+    # -- storing -----------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (stored in checkpoints and run folders)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Inverse of `to_dict`; an unknown key is an error naming it; missing keys: defaults."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = [key for key in data if key not in names]
+        if unknown:
+            what = "key" if len(unknown) == 1 else "keys"
+            task = data.get("task", cls.task)
+            raise ConfigError(f"unknown setting {what} for task {task}: {', '.join(unknown)}")
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with some fields changed (None values are ignored)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -1,0 +1,137 @@
+"""Small synthetic datasets, one per registered task, for the engine tests (no real data).
+
+`BUILDERS[task](folder)` writes the task's dataset into `folder` in a plain local format its
+reader accepts and returns what `--dataset` takes. `SIZES[task]` are settings that keep the
+model tiny. A task added to `tasks.registry.TASKS` adds its builder here
+(tests/test_engine.py fails until it does).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+SPEAKERS = ("ROMEO:", "JULIET:", "FRIAR:", "NURSE:")
+VERSE_TEXT = (
+    "what light through yonder window breaks it is the east and juliet is the sun arise fair "
+    "sun and kill the envious moon who is already sick and pale with grief; o romeo, romeo! "
+    "wherefore art thou romeo? deny thy father and refuse thy name. good night, good night! "
+    "parting is such sweet sorrow, that i shall say good night till it be morrow."
+)
+VERSE = VERSE_TEXT.split()
+
+
+def play_text(chars: int = 30_000, seed: int = 0) -> str:
+    """A seeded play in verse: speaker lines ("ROMEO:") and lines of words from a fixed verse."""
+    rng = random.Random(seed)
+    parts: list[str] = []
+    size = 0
+    while size < chars:
+        lines = [" ".join(rng.choices(VERSE, k=rng.randint(4, 9))).capitalize() + "."
+                 for _ in range(rng.randint(1, 3))]  # fmt: skip
+        speech = "\n".join([rng.choice(SPEAKERS), *lines]) + "\n\n"
+        parts.append(speech)
+        size += len(speech)
+    return "".join(parts)[:chars]
+
+
+def charlm_data(folder: Path) -> str:
+    """A plain text file of about 3,000 characters."""
+    path = folder / "play.txt"
+    path.write_text(play_text(3_000), encoding="utf-8")
+    return str(path)
+
+
+POSITIVE = ("good", "great", "wonderful", "loved", "superb")
+NEGATIVE = ("bad", "awful", "boring", "hated", "dull")
+FILLER = ("the", "film", "plot", "actor", "was", "and", "a", "story", "it")
+
+
+def sentiment_data(folder: Path, rows: int = 80) -> str:
+    """A ``label,review`` CSV whose label shows in one sentiment word among filler words."""
+    rng = random.Random(0)
+    lines = ["label,review"]
+    for i in range(rows):
+        label = i % 2
+        words = [*rng.sample(FILLER, 4), rng.choice(POSITIVE if label else NEGATIVE)]
+        rng.shuffle(words)
+        lines.append(f"{label},{' '.join(words)}")
+    path = folder / "reviews.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def timeseries_data(folder: Path, months: int = 96) -> str:
+    """A ``month,value`` CSV: a trend, a yearly season and seeded noise."""
+    rng = random.Random(0)
+    lines = ["month,value"]
+    for t in range(months):
+        value = 50 + 0.3 * t + 8 * math.sin(2 * math.pi * t / 12) + rng.gauss(0, 1)
+        lines.append(f"{2000 + t // 12}-{t % 12 + 1:02d},{value:.3f}")
+    path = folder / "sales.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+LEXICON = {
+    "a": "ein", "man": "mann", "woman": "frau", "dog": "hund", "cat": "katze", "runs": "läuft",
+    "sits": "sitzt", "sleeps": "schläft", "red": "rot", "big": "groß", "small": "klein",
+    "on": "auf", "the": "die", "grass": "wiese", "street": "straße",
+}  # fmt: skip
+
+
+def translation_data(folder: Path) -> str:
+    """A Multi30k-format folder ({train,val,test_2016_flickr}.{en,de}) of word-for-word pairs."""
+    rng = random.Random(0)
+    words = sorted(LEXICON)
+    root = folder / "pairs"
+    root.mkdir()
+    for stem, count in (("train", 60), ("val", 8), ("test_2016_flickr", 8)):
+        english = [rng.choices(words, k=rng.randint(3, 6)) for _ in range(count)]
+        sides = {
+            "en": [" ".join(s).capitalize() + "." for s in english],
+            "de": [" ".join(LEXICON[w] for w in s).capitalize() + "." for s in english],
+        }
+        for lang, lines in sides.items():
+            (root / f"{stem}.{lang}").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(root)
+
+
+def gradflow_data(folder: Path) -> str:
+    """Gradflow generates its sequences from the seed: nothing to write."""
+    return "synthetic"
+
+
+BUILDERS: dict[str, Callable[[Path], str]] = {
+    "charlm": charlm_data,
+    "sentiment": sentiment_data,
+    "timeseries": timeseries_data,
+    "translation": translation_data,
+    "gradflow": gradflow_data,
+}
+"""Task name -> builder(folder) -> the `--dataset` value of a small synthetic dataset."""
+
+TINY = {"hidden": 8, "embed": 8, "layers": 1, "batch": 4, "threads": 1}
+SIZES: dict[str, dict[str, object]] = {
+    "charlm": TINY | {"seq_len": 16},
+    "sentiment": TINY | {"seq_len": 16, "min_freq": 1, "patience": 0},
+    "timeseries": TINY | {"seq_len": 12},
+    "translation": TINY | {"beam": 2, "min_freq": 1, "max_len": 10},
+    "gradflow": TINY | {"seq_len": 8},
+}
+"""Task name -> settings that keep the model and its batches tiny (missing: `TINY`)."""
+
+
+def engine_config(task: str, folder: Path, arch: str | None = None, **overrides: Any) -> Any:
+    """The task's config on its synthetic dataset in `folder`: tiny, a step event per step, no
+    quick evaluations (`overrides` last; the NumPy RNN keeps its own batch size)."""
+    from tasks.registry import default_config
+
+    sizes = dict(SIZES.get(task, TINY))
+    if arch == "numpy-rnn":
+        sizes.pop("batch")
+    values = sizes | {"log_every_s": 0.0, "eval_every_s": 1e9} | overrides
+    return default_config(task, arch, dataset=BUILDERS[task](folder), **values)

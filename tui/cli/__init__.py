@@ -1,0 +1,48 @@
+"""`rnn-tui`: the command-line contract. With no arguments it opens the app.
+
+One module per family of commands (`train`, `infer`, `catalogue`), each adding its parsers.
+Heavy imports (torch, textual) happen inside the commands, so `rnn-tui --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from tui.cli import catalogue, infer, train
+from tui.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, CliError, Parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line."""
+    parser = Parser(
+        prog="rnn-tui",
+        description="A terminal playground for recurrent neural networks. "
+        "With no command, opens the app.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for family in (train, infer, catalogue):
+        family.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `rnn-tui` console script."""
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        from tui.app import run_app
+
+        run_app()
+        return 0
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("rnn-tui: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 0
+    except (CliError, ValueError, OSError) as exc:  # ConfigError, DatasetError, CheckpointError
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"rnn-tui: error: {message}", file=sys.stderr)
+        return EXIT_ERROR

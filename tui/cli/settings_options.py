@@ -1,0 +1,80 @@
+"""Command-line options generated from a task's declared settings (`tasks.engine.settings`).
+
+Each setting becomes one option in the argument group of its section, with its help line, its
+choices and the task's default (and where an architecture has another default, that one too).
+Options default to None, so a settings file or the task's defaults fill what was not given.
+Values are checked by the settings' own `validate()`, not by argparse, so the command line and
+the app refuse a value with the same words.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from tasks.engine.settings import Setting
+from tasks.registry import TaskInfo, task_defaults
+
+_TYPES = {"int": int, "float": float, "text": str, "choice": str}
+
+
+def add_setting_options(parser: argparse.ArgumentParser, info: TaskInfo) -> None:
+    """One option per command-line setting of the task, grouped by section."""
+    settings = info.settings.settings()
+    defaults = task_defaults(info.name)
+    unused = {"bidirectional", "attention"} - set(info.options)
+    for group in info.settings.groups():
+        names = [n for n, s in settings.items() if s.cli and s.group == group]
+        if not names:
+            continue
+        section = parser.add_argument_group(group.lower())
+        for name in names:
+            meta = settings[name]
+            text = f"{meta.help} ({default_text(info, name, meta, defaults.get(name))})"
+            kwargs: dict[str, Any] = {"dest": name, "default": None, "help": _escape(text)}
+            if name in unused:  # accepted, so validation can say why it does not apply
+                kwargs["help"] = argparse.SUPPRESS
+            choices = info.archs if name == "arch" else meta.choices
+            if meta.kind == "bool":
+                kwargs["action"] = argparse.BooleanOptionalAction
+            else:
+                kwargs["type"] = _TYPES[meta.kind]
+                kwargs["metavar"] = _metavar(meta, choices)
+            section.add_argument(meta.option(name), **kwargs)
+
+
+def default_text(info: TaskInfo, name: str, meta: Setting, default: Any) -> str:
+    """`default: 256; numpy-rnn: 100`: the task's default and any architecture's own."""
+    parts = [f"default: {_value_text(meta, default)}"]
+    for arch, overrides in info.arch_defaults.items():
+        if name in overrides and overrides[name] != default:
+            parts.append(f"{arch}: {_value_text(meta, overrides[name])}")
+    return "; ".join(parts)
+
+
+def _value_text(meta: Setting, value: Any) -> str:
+    if value is None:
+        return meta.placeholder or "none"
+    if meta.kind == "bool":
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _metavar(meta: Setting, choices: tuple[str, ...]) -> str | None:
+    if choices:
+        return "{" + ",".join(choices) + "}"
+    return meta.metavar or {"int": "N", "float": "F", "text": "TEXT"}.get(meta.kind)
+
+
+def _escape(text: str) -> str:
+    """argparse formats help with %: keep a literal one."""
+    return text.replace("%", "%%")
+
+
+def given_settings(args: argparse.Namespace, info: TaskInfo) -> dict[str, Any]:
+    """The settings given on the command line (None for those left out)."""
+    return {
+        name: getattr(args, name, None) for name, s in info.settings.settings().items() if s.cli
+    }

@@ -1,0 +1,227 @@
+"""`rnn-tui train` and `rnn-tui resume`: headless training, events printed as text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+from tasks.engine.runs import SUMMARY
+from tasks.engine.settings import ConfigError
+from tasks.registry import TASKS, TaskInfo, config_from_dict
+from tui.cli.common import EXIT_INTERRUPTED, CliError, fmt_metrics
+from tui.cli.settings_options import add_setting_options, given_settings
+
+
+def register(sub: Any) -> None:
+    """Add the `train` and `resume` parsers."""
+    train = sub.add_parser(
+        "train", help="train headless", description="Train a task headless; see TASK --help."
+    )
+    tasks = train.add_subparsers(dest="task", metavar="TASK", required=True)
+    for info in TASKS.values():
+        parser = tasks.add_parser(
+            info.name, help=info.summary, description=f"{info.title}: {info.summary}."
+        )
+        _add_train_options(parser, info)
+        parser.set_defaults(func=cmd_train)
+
+    resume = sub.add_parser("resume", help="continue a run exactly where it stopped")
+    resume.add_argument("run_dir", help="the run folder (`rnn-tui runs` lists them)")
+    resume.add_argument(
+        "--epochs", type=int, help="train to this many epochs in all (default: the run's)"
+    )
+    resume.add_argument(
+        "--minutes", type=float, help="this much more wall-clock time (default: the run's budget)"
+    )
+    resume.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
+    _add_control_option(resume)
+    resume.set_defaults(func=cmd_resume)
+
+
+def _add_train_options(parser: argparse.ArgumentParser, info: TaskInfo) -> None:
+    add_setting_options(parser, info)
+    p = parser.add_argument_group("run")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help=f"start from a JSON file of settings, or a run's {SUMMARY} (its config); "
+        "options given here override it",
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="the run folder (default: a new one in the user data folder)"
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
+    _add_control_option(p)
+
+
+def _add_control_option(p: Any) -> None:
+    p.add_argument(
+        "--control",
+        action="store_true",
+        help="read pause, resume, save and stop from stdin, one per line; end of input stops "
+        "(the app drives runs this way)",
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from tasks.engine.runs import new_run_dir, register_run, resumable_checkpoint
+    from tasks.engine.trainer import Trainer
+    from tasks.registry import create_task, default_config
+
+    options = given_settings(args, TASKS[args.task])
+    arch = options.pop("arch")
+    values = _config_file(args.config, args.task) if args.config else {}
+    values.pop("task", None)
+    arch = arch or values.pop("arch", None)
+    if options["minutes"] is not None and options["epochs"] is None:
+        values.pop("epochs", None)  # a time budget alone: as many epochs as fit
+    given = {name: value for name, value in options.items() if value is not None}
+    config = default_config(args.task, arch, **values | given)
+    task = create_task(config)
+    if args.out:
+        from pathlib import Path
+
+        run_dir = Path(args.out)
+        if resumable_checkpoint(run_dir) is not None:
+            raise CliError(f"{run_dir} already holds a run; use `rnn-tui resume {run_dir}`")
+        register_run(run_dir)
+    else:
+        run_dir = new_run_dir(config.task, config.arch, config.dataset)
+    return _drive(Trainer(task, run_dir), args.json, args.control)
+
+
+def _config_file(path: str, task: str) -> dict[str, Any]:
+    """The settings in a JSON settings file or a run's summary; one-line errors for a bad file.
+
+    A settings file may hold any of the task's settings (the rest keep the task's defaults);
+    an unknown key is refused, naming it.
+    """
+    try:
+        with open(path, encoding="utf-8") as file:
+            data = json.load(file)
+    except OSError as exc:
+        raise CliError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CliError(f"config {path} is not valid JSON: {exc}") from None
+    summary = isinstance(data, dict) and isinstance(data.get("config"), dict)
+    if summary:
+        data = data["config"]
+    if not isinstance(data, dict):
+        raise CliError(f"config {path} must hold a JSON object of settings")
+    if data.get("task", task) != task:
+        raise CliError(f"config {path} is for task {data['task']}, not {task}")
+    try:
+        if summary:  # a run's own record (older runs stored every task's keys)
+            return config_from_dict(data | {"task": task}).to_dict()
+        unknown = [key for key in data if key not in TASKS[task].settings.settings()]
+        if unknown:
+            raise ConfigError(f"unknown setting for task {task}: {', '.join(unknown)}")
+    except ConfigError as exc:
+        raise CliError(f"config {path}: {exc}") from None
+    return dict(data)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from tasks.engine.trainer import Trainer
+
+    trainer = Trainer.resume(args.run_dir, epochs=args.epochs, minutes=args.minutes)
+    return _drive(trainer, args.json, args.control)
+
+
+def _follow_commands(trainer: Any, stop: threading.Event) -> None:
+    """Apply pause, resume, save and stop lines from stdin; end of input (the app is gone) stops."""
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "pause":
+            trainer.pause.set()
+        elif command == "resume":
+            trainer.pause.clear()
+        elif command == "save":
+            trainer.save_requested.set()
+        elif command == "stop":
+            break
+        elif command:
+            print(f"rnn-tui: ignored unknown command {command!r}", file=sys.stderr)
+    stop.set()
+    trainer.pause.clear()
+
+
+def _drive(trainer: Any, as_json: bool, control: bool = False) -> int:
+    """Iterate the trainer's events, printing them; Ctrl+C stops after the current batch.
+
+    control: also take commands from stdin (`_follow_commands`), as the app sends them.
+    """
+    stop = threading.Event()
+    if control:
+        threading.Thread(target=_follow_commands, args=(trainer, stop), daemon=True).start()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl+C aborts
+        print("rnn-tui: stopping after this batch (Ctrl+C again to abort)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    printer = _JsonPrinter() if as_json else _TextPrinter()
+    status = 0
+    try:
+        for event in trainer.run(stop):
+            printer(event)
+            if event.kind == "failed":
+                print(f"rnn-tui: error: {event.reason}", file=sys.stderr)
+                status = 1
+            elif event.kind == "finished" and event.stopped:
+                status = EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return status
+
+
+class _JsonPrinter:
+    def __call__(self, event: Any) -> None:
+        print(event.to_json(), flush=True)
+
+
+class _TextPrinter:
+    """Human output: a line per evaluation and checkpoint, progress every few seconds."""
+
+    def __init__(self, every_s: float = 5.0) -> None:
+        self.every_s = every_s
+        self.last = 0.0
+
+    def __call__(self, event: Any) -> None:
+        kind = event.kind
+        profile = event.gradients if kind == "step" else None
+        if profile and profile["exploding"]:  # gradflow: a norm above 1e3 (or inf) is worth a line
+            norm = profile["peak_norm"]
+            print(f"step {profile['step']}: exploding gradients, norm up to "
+                  f"{'inf/NaN' if norm is None else f'{norm:.3g}'} before clipping")  # fmt: skip
+        if kind == "started":
+            if event.dataset_note:
+                print(f"note: {event.dataset_note}")
+            print(
+                f"{event.task} · {event.arch} · {event.parameters:,} parameters · "
+                f"{event.steps_per_epoch} steps/epoch · run folder {event.run_dir}"
+            )
+        elif kind == "step" and time.monotonic() - self.last >= self.every_s:
+            self.last = time.monotonic()
+            eta = f" · eta {event.eta_s:.0f}s" if event.eta_s is not None else ""
+            print(
+                f"step {event.step:>6} · epoch {event.epoch} · {event.progress:6.1%} · "
+                f"loss {event.loss:.4f} · lr {event.lr:.2e} · |g| {event.grad_norm:.2f} · "
+                f"{event.tokens_per_s:,.0f} tok/s{eta}"
+            )
+        elif kind == "eval":
+            label = "eval" if event.full else "eval (quick)"
+            print(f"{label} at step {event.step}: " + fmt_metrics(event.metrics))
+        elif kind == "checkpoint" and event.reason != "best":
+            print(f"checkpoint ({event.reason}) saved: {event.path}")
+        elif kind == "finished":
+            word = "stopped" if event.stopped else "finished"
+            print(f"{word}: " + fmt_metrics(event.metrics))
+            print(f"checkpoint: {event.checkpoint}")
+        sys.stdout.flush()
