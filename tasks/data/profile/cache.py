@@ -3,8 +3,9 @@
 The key is the sha256 of the dataset's bytes (every file of a folder, by relative path), the
 profile format's version and whatever changes what the reader returns (the task, a direction,
 a split seed, a value column). A renamed or copied file finds its profile again; a changed one
-does not. Entries are written atomically (a temporary file renamed into place); one that cannot
-be read back (cut short, edited, an older format) is recomputed, never an error.
+does not. Entries are written atomically (a temporary file renamed into place) and carry the
+sha256 of their content: one that cannot be read back (cut short, edited, an older format) is
+recomputed, never an error.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ def _update(digest: Any, path: Path) -> None:
 
 
 def cache_key(path: Path, params: dict[str, Any]) -> str:
-    """The entry's name: the data's checksum with the reading parameters and `FORMAT`."""
-    text = json.dumps({"format": FORMAT, "data": file_digest(path), **params}, sort_keys=True)
+    """The entry's name: the data's checksum with the reading parameters."""
+    text = json.dumps({"data": file_digest(path), **params}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -54,25 +55,32 @@ def entry_path(key: str) -> Path:
 
 
 def load(key: str) -> dict[str, Any] | None:
-    """The stored profile of `key`; None when there is none or it cannot be read."""
+    """The stored profile of `key`; None when there is none, or it is cut short, edited or of
+    another format (its first line holds the format and the sha256 of the rest)."""
     try:
-        data = json.loads(entry_path(key).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        head, _, body = entry_path(key).read_bytes().partition(b"\n")
+        header = json.loads(head)
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            return None
+        if header.get("sha256") != hashlib.sha256(body).hexdigest():
+            return None
+        data = json.loads(body)
+    except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        return None
-    return data
+    return data if isinstance(data, dict) else None
 
 
 def store(key: str, data: dict[str, Any]) -> None:
     """Write a profile atomically; a cache that cannot be written is skipped silently."""
+    body = json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
+    header = json.dumps({"format": FORMAT, "sha256": hashlib.sha256(body).hexdigest()})
     path = entry_path(key)
     tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:12]}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"format": FORMAT, **data}, f, separators=(",", ":"), allow_nan=False)
+        with os.fdopen(fd, "wb") as f:
+            f.write(header.encode() + b"\n" + body)
         os.replace(tmp, path)
         tmp = None
     except OSError:

@@ -14,6 +14,7 @@ Definitions (the tests compute each the same way from the raw data):
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -102,8 +103,8 @@ def length_figures(counts: np.ndarray) -> dict[str, Any]:
     top = percentile(counts, 99)
     width = max(1, int(nice_width(max(top - low, 1))))
     start = low // width * width
-    edges = list(range(start, top + 1, width)) + [start + width * ((top - start) // width + 1)]
-    bins = [[lo, hi, int(counts[lo:hi].sum())] for lo, hi in zip(edges, edges[1:], strict=False)]
+    edges = [*range(start, top + 1, width), start + width * ((top - start) // width + 1)]
+    bins = [[lo, hi, int(counts[lo:hi].sum())] for lo, hi in itertools.pairwise(edges)]
     overflow = int(counts[edges[-1] :].sum())
     if overflow:
         bins.append([edges[-1], None, overflow])
@@ -132,12 +133,15 @@ def share_longer(counts: np.ndarray, limit: int) -> dict[str, float]:
 
 
 def float_histogram(values: np.ndarray, low: float, high: float, width: float) -> list[list]:
-    """Bins ``[lo, hi, count]`` of `width` from `low` to `high`, values beyond in the end bins."""
+    """Bins ``[lo, hi, count]`` of `width` from `low` to `high`; values below `low` count in
+    the first bin, values from `high - width` up in the last, open one (hi None)."""
     edges = np.arange(low, high + width / 2, width)
     clipped = np.clip(values, low, high - width / 2)
     counts, _ = np.histogram(clipped, bins=edges)
-    return [[round(float(a), 6), round(float(b), 6), int(c)]
-            for a, b, c in zip(edges, edges[1:], counts, strict=False)]  # fmt: skip
+    bins: list[list] = [[round(float(a), 6), round(float(b), 6), int(c)]
+                        for a, b, c in zip(edges, edges[1:], counts, strict=False)]  # fmt: skip
+    bins[-1][1] = None
+    return bins
 
 
 # -- vocabulary -------------------------------------------------------------------------------

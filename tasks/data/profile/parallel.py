@@ -39,8 +39,6 @@ SAMPLES = 3
 RATIO_BINS = (0.0, 3.0, 0.2)
 """(low, high, width) of the ratio histogram; ratios beyond fall in the end bins."""
 
-READING = ("direction",)
-
 
 def compute(
     task: str, dataset: str, path: Path, settings: TrainConfig, progress: Progress
@@ -119,14 +117,14 @@ def live(figures: dict[str, Any], tables: dict[str, Any], settings: TrainConfig)
         row = {"entries": kept + 4}
         for split in ("val", "test"):
             total = int(tables[f"{side}_{split}_total"])
-            row[f"{split}_oov"] = 1 - coverage(tables[f"{side}_{split}_hits"], total, kept)
-            if not total:
-                row[f"{split}_oov"] = 0.0
+            covered = coverage(tables[f"{side}_{split}_hits"], total, kept) if total else 1.0
+            row[f"{split}_oov"] = 1 - covered
         out["vocabulary"][side] = row
     longest = tables["train_longest"]
     train = int(longest.sum() + tables["empty"])
     dropped = int(longest[max_len + 1 :].sum() + tables["empty"])
-    out["max_len"] = {"value": max_len, "dropped": dropped, "share": dropped / train if train else 0}
+    share = dropped / train if train else 0.0
+    out["max_len"] = {"value": max_len, "dropped": dropped, "share": share}
     return out
 
 
@@ -138,7 +136,7 @@ def notes(report: dict[str, Any]) -> dict[str, str]:
     return {
         "max_len": f"drops {100 * cut['share']:.1f}% of training pairs ({cut['dropped']:,})",
         "min_freq": (
-            f"unknown: {100 * vocab['src']['val_oov']:.1f}% of val source tokens, "
-            f"{100 * vocab['tgt']['val_oov']:.1f}% of target"
+            f"unknown in val: {100 * vocab['src']['val_oov']:.1f}% src, "
+            f"{100 * vocab['tgt']['val_oov']:.1f}% tgt"
         ),
     }
