@@ -1,4 +1,5 @@
-"""Shared by the benchmark scripts: the machine line, timing helpers, BENCHMARKS.md sections.
+"""Shared by the benchmark scripts: the machine line, timing helpers, training a task to its end,
+BENCHMARKS.md sections.
 
 Each script owns one section of BENCHMARKS.md, delimited by HTML comments, and rewrites only
 that section, so scripts can be re-run one at a time.
@@ -10,9 +11,11 @@ import os
 import platform
 import re
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
@@ -43,6 +46,24 @@ def best_of(fn: Callable[[], float], repeats: int) -> tuple[float, list[float]]:
     """Run fn (which returns a rate) `repeats` times; the median and all values."""
     values = [fn() for _ in range(repeats)]
     return statistics.median(values), values
+
+
+def train_to_end(task: Any) -> tuple[dict[str, Any], int]:
+    """Train `task` to its end in a temporary run folder: the finished event's metrics (empty
+    if none came) and the epochs completed; `RuntimeError` with the reason if the run failed."""
+    from tasks.engine.trainer import Trainer
+
+    metrics: dict[str, Any] = {}
+    epochs = 0
+    with tempfile.TemporaryDirectory() as run_dir:
+        for event in Trainer(task, run_dir).run():
+            if event.kind == "finished":
+                metrics = dict(event.metrics)
+            elif event.kind == "checkpoint" and event.reason == "epoch":
+                epochs += 1
+            elif event.kind == "failed":
+                raise RuntimeError(event.reason)
+    return metrics, epochs
 
 
 def replace_section(path: Path, name: str, body: str) -> None:

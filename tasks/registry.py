@@ -6,21 +6,32 @@ Torch-free at import time; `create_task` imports the task's module when a run st
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
 from tasks.charlm.datasets import DATASETS as CHARLM_DATASETS
+from tasks.charlm.datasets import QUANTITIES as CHARLM_QUANTITIES
 from tasks.charlm.settings import CharLMSettings
-from tasks.data.info import DatasetInfo
+from tasks.data.info import DatasetInfo, Reference
+from tasks.data.profile import DataProfile
+from tasks.engine.quantity import Quantity
 from tasks.engine.settings import ConfigError, TrainConfig
 from tasks.gradflow.datasets import DATASETS as GRADFLOW_DATASETS
+from tasks.gradflow.datasets import QUANTITIES as GRADFLOW_QUANTITIES
 from tasks.gradflow.settings import GradflowSettings
+from tasks.names.datasets import DATASETS as NAMES_DATASETS
+from tasks.names.datasets import QUANTITIES as NAMES_QUANTITIES
+from tasks.names.settings import NamesSettings
 from tasks.sentiment.datasets import DATASETS as SENTIMENT_DATASETS
+from tasks.sentiment.datasets import QUANTITIES as SENTIMENT_QUANTITIES
 from tasks.sentiment.settings import SentimentSettings
 from tasks.timeseries.datasets import DATASETS as TIMESERIES_DATASETS
+from tasks.timeseries.datasets import QUANTITIES as TIMESERIES_QUANTITIES
 from tasks.timeseries.settings import TimeseriesSettings
 from tasks.translation.datasets import DATASETS as TRANSLATION_DATASETS
+from tasks.translation.datasets import QUANTITIES as TRANSLATION_QUANTITIES
 from tasks.translation.settings import TranslationSettings
 
 
@@ -41,20 +52,81 @@ class TaskInfo:
     gathered from these."""
     settings: type[TrainConfig]
     """The task's settings class: the shared block plus its own (`tasks/<task>/settings.py`)."""
+    quantities: tuple[Quantity, ...]
+    """What it measures, each on an axis of its own (`tasks/<task>/datasets.py`): one holds
+    the training loss, one the primary metric (the same one when the loss selects)."""
     defaults: dict[str, Any] = field(default_factory=dict)
     """TrainConfig overrides for every architecture of this task."""
     arch_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Further overrides for one architecture."""
-    anchors: dict[str, float] = field(default_factory=dict)
-    """Reference values of the primary metric (label -> value), drawn as lines on charts."""
     player: str | None = None
     """"module:Class" of the task's `tasks.engine.player.Player` (`load_player` imports it)."""
     play_screen: str | None = None
     """"tui.screens.x:Class" of its Play screen, built with a checkpoint path (data: never
     imported by `tasks`)."""
+    command: str = "predict"
+    """The inference command that serves its player (`rnn-tui predict` unless it has its own:
+    generate, forecast, translate)."""
     lab_screen: str | None = None
     """"tui.screens.x:Class" of a lab screen that new runs open instead of architecture ->
     configure -> train (data: never imported by `tasks`)."""
+    profile: DataProfile | None = None
+    """How ``rnn-tui data show`` reads its datasets (`tasks.data.profile`): the kind of data,
+    its reader and how a local path in its format is recognised; None for a task that
+    generates its data as it trains."""
+
+    def __post_init__(self) -> None:
+        names = [q.name for q in self.quantities]
+        if len(set(names)) != len(names):
+            raise ValueError(f"task {self.name!r}: two quantities share a name in {names}")
+        if sum(q.train_loss for q in self.quantities) != 1:
+            raise ValueError(f"task {self.name!r}: exactly one quantity holds the training loss")
+        primary = [q for q in self.quantities if self.primary_metric in q.metrics]
+        if len(primary) != 1 or primary[0].higher_is_better == self.lower_is_better:
+            raise ValueError(
+                f"task {self.name!r}: {self.primary_metric} needs one quantity, "
+                f"{'lower' if self.lower_is_better else 'higher'} is better"
+            )
+        for dataset in self.datasets:
+            for ref in dataset.references:
+                if ref.quantity not in names:
+                    raise ValueError(
+                        f"task {self.name!r}: reference {ref.label!r} on {dataset.name} is in "
+                        f"{ref.quantity!r}, not one of its quantities {names}"
+                    )
+
+    def quantity(self, name: str) -> Quantity:
+        """The quantity of that name (`KeyError` if the task has none)."""
+        for q in self.quantities:
+            if q.name == name:
+                return q
+        raise KeyError(f"task {self.name!r} has no quantity {name!r}")
+
+    @property
+    def loss_quantity(self) -> Quantity:
+        """The quantity of the training loss."""
+        return next(q for q in self.quantities if q.train_loss)
+
+    @property
+    def primary_quantity(self) -> Quantity:
+        """The quantity of the primary metric (the one runs are selected on)."""
+        return next(q for q in self.quantities if self.primary_metric in q.metrics)
+
+    @property
+    def chart_quantities(self) -> tuple[Quantity, ...]:
+        """The quantities in the order charts offer them: the loss, the primary, the rest."""
+        first = (self.loss_quantity, self.primary_quantity)
+        return tuple(dict.fromkeys(first + self.quantities))
+
+    def references(
+        self, quantity: Quantity, dataset: str, metrics: Mapping[str, float] | None = None
+    ) -> tuple[Reference, ...]:
+        """The reference lines of `quantity` for a run on `dataset`: those declared with the
+        catalogue dataset of that name (none for a local path), then the baselines the run
+        measured (in its `metrics`)."""
+        declared = next((d.references for d in self.datasets if d.name == dataset), ())
+        own = tuple(r for r in declared if r.quantity == quantity.name)
+        return own + quantity.measured_references(metrics or {})
 
     @property
     def default_dataset(self) -> str:
@@ -85,6 +157,7 @@ TASKS: dict[str, TaskInfo] = {
             primary_metric="val_loss",
             lower_is_better=True,
             datasets=CHARLM_DATASETS,
+            quantities=CHARLM_QUANTITIES,
             # Chosen by measurement (BENCHMARKS.md): on two CPU cores a 2×256 LSTM sees twice the
             # text of a 2×384 and four times that of a 2×512 in the same minutes, and wins at
             # 4 and 10 minute budgets; batch 32 gives twice the updates of 64 at the same speed.
@@ -115,9 +188,10 @@ TASKS: dict[str, TaskInfo] = {
                 },
                 "rnn": {"lr": 1e-3},
             },
-            anchors={"5-gram": 1.69, "nanoGPT CPU": 1.88, "baby GPT (A100)": 1.47},
             player="tasks.charlm.player:CharGenerator",
+            command="generate",
             play_screen="tui.screens.play:CharPlayScreen",
+            profile=DataProfile("text"),
         ),
         TaskInfo(
             name="sentiment",
@@ -129,6 +203,7 @@ TASKS: dict[str, TaskInfo] = {
             primary_metric="val_accuracy",
             lower_is_better=False,
             datasets=SENTIMENT_DATASETS,
+            quantities=SENTIMENT_QUANTITIES,
             # A bidirectional GRU with attention + max pooling: GRU is cheaper than LSTM per
             # token on two cores; reviews keep 400 tokens (head and tail), see BENCHMARKS.md.
             defaults={
@@ -149,9 +224,15 @@ TASKS: dict[str, TaskInfo] = {
                 "vocab_size": 30000,
                 "min_freq": 2,
             },
-            anchors={"NBSVM (rt-polarity)": 0.794, "BiLSTM+GloVe (IMDB)": 0.862},
             player="tasks.sentiment.player:SentimentPredictor",
             play_screen="tui.screens.sentiment_play:SentimentPlayScreen",
+            profile=DataProfile(
+                "labelled",
+                reader="tasks.sentiment.datasets:profile_data",
+                recognise="tasks.sentiment.datasets:recognise",
+                formats="rt-polarity.pos/.neg, an aclImdb tree (train/ and test/) or its "
+                ".tar.gz, a label,review CSV",
+            ),
         ),
         TaskInfo(
             name="timeseries",
@@ -163,6 +244,7 @@ TASKS: dict[str, TaskInfo] = {
             primary_metric="val_rmse",
             lower_is_better=True,
             datasets=TIMESERIES_DATASETS,
+            quantities=TIMESERIES_QUANTITIES,
             defaults={
                 "layers": 1,
                 "hidden": 16,
@@ -176,7 +258,14 @@ TASKS: dict[str, TaskInfo] = {
                 "epochs": 10,
             },
             player="tasks.timeseries.player:SeriesForecaster",
+            command="forecast",
             play_screen="tui.screens.forecast_play:ForecastPlayScreen",
+            profile=DataProfile(
+                "series",
+                reading=("season",),
+                recognise="tasks.timeseries.datasets:recognise",
+                formats="a CSV or TSV series",
+            ),
         ),
         TaskInfo(
             name="gradflow",
@@ -188,6 +277,7 @@ TASKS: dict[str, TaskInfo] = {
             primary_metric="val_loss",
             lower_is_better=True,
             datasets=GRADFLOW_DATASETS,
+            quantities=GRADFLOW_QUANTITIES,
             # An LSTM solves the adding problem at T = 100 with these in about 2,200 steps
             # (BENCHMARKS.md); every architecture gets the same ones, so the comparison is fair.
             defaults={
@@ -225,6 +315,7 @@ TASKS: dict[str, TaskInfo] = {
             primary_metric="val_bleu",
             lower_is_better=False,
             datasets=TRANSLATION_DATASETS,
+            quantities=TRANSLATION_QUANTITIES,
             # A bidirectional GRU encoder and a Luong decoder run the whole target in one fused
             # call under teacher forcing; sizes chosen by measurement on two cores (BENCHMARKS.md).
             defaults={
@@ -243,9 +334,52 @@ TASKS: dict[str, TaskInfo] = {
                 "label_smoothing": 0.1,
                 "eval_every_s": 120.0,
             },
-            anchors={"GRU (bentrevett)": 20.6, "GRU + attention (bentrevett)": 28.3},
             player="tasks.translation.player:Translator",
+            command="translate",
             play_screen="tui.screens.translate_play:TranslatePlayScreen",
+            profile=DataProfile(
+                "parallel",
+                reading=("direction",),
+                recognise="tasks.translation.datasets:recognise",
+                formats="Multi30k's train.en/train.de, a file of tab-separated pairs",
+            ),
+        ),
+        TaskInfo(
+            name="names",
+            settings=NamesSettings,
+            title="Surname to language",
+            summary="guess the language of a surname (18 of them, Arabic to Vietnamese) "
+            "from its letters, and watch the guess change as you type",
+            module="tasks.names.task",
+            primary_metric="val_accuracy",
+            lower_is_better=False,
+            datasets=NAMES_DATASETS,
+            quantities=NAMES_QUANTITIES,
+            # From 45-second runs on one thread: every size, direction and pooling tried reached
+            # 0.83-0.84 validation accuracy; a one-way GRU 1×256 got there in the fewest seconds
+            # (a bidirectional one runs half the epochs). Results: BENCHMARKS.md.
+            defaults={
+                "layers": 1,
+                "hidden": 256,
+                "embed": 64,
+                "dropout": 0.2,
+                "batch": 32,
+                "seq_len": 32,
+                "lr": 1.5e-3,
+                "weight_decay": 1e-2,
+                "clip": 1.0,
+                "warmup_steps": 50,
+                "epochs": 15,
+            },
+            player="tasks.names.player:NamesPlayer",
+            play_screen="tui.screens.names_play:NamesPlayScreen",
+            profile=DataProfile(
+                "labelled",
+                reader="tasks.names.datasets:profile_data",
+                reading=("split_seed", "val_fraction", "test_fraction"),
+                recognise="tasks.names.datasets:recognise",
+                formats="a folder of <Language>.txt files",
+            ),
         ),
     )
 }

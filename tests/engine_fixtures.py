@@ -3,7 +3,8 @@
 `BUILDERS[task](folder)` writes the task's dataset into `folder` in a plain local format its
 reader accepts and returns what `--dataset` takes. `SIZES[task]` are settings that keep the
 model tiny. A task added to `tasks.registry.TASKS` adds its builder here
-(tests/test_engine.py fails until it does).
+(tests/test_engine.py fails until it does). `CountingTask` is a fake task for the trainer's
+own tests.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from tasks.engine.base import StepStats, TaskBase
+from tasks.engine.settings import TrainConfig
 
 SPEAKERS = ("ROMEO:", "JULIET:", "FRIAR:", "NURSE:")
 VERSE_TEXT = (
@@ -50,18 +54,23 @@ NEGATIVE = ("bad", "awful", "boring", "hated", "dull")
 FILLER = ("the", "film", "plot", "actor", "was", "and", "a", "story", "it")
 
 
-def sentiment_data(folder: Path, rows: int = 80) -> str:
-    """A ``label,review`` CSV whose label shows in one sentiment word among filler words."""
-    rng = random.Random(0)
+def review_csv(path: Path, rows: int, seed: int = 0, fillers: int = 4) -> Path:
+    """A ``label,review`` CSV at `path` whose label shows in one sentiment word among `fillers`
+    filler words (seeded; labels alternate 0, 1)."""
+    rng = random.Random(seed)
     lines = ["label,review"]
     for i in range(rows):
         label = i % 2
-        words = [*rng.sample(FILLER, 4), rng.choice(POSITIVE if label else NEGATIVE)]
+        words = [*rng.sample(FILLER, fillers), rng.choice(POSITIVE if label else NEGATIVE)]
         rng.shuffle(words)
         lines.append(f"{label},{' '.join(words)}")
-    path = folder / "reviews.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return str(path)
+    return path
+
+
+def sentiment_data(folder: Path, rows: int = 80) -> str:
+    """A ``label,review`` CSV whose label shows in one sentiment word among filler words."""
+    return str(review_csv(folder / "reviews.csv", rows))
 
 
 def timeseries_data(folder: Path, months: int = 96) -> str:
@@ -105,12 +114,41 @@ def gradflow_data(folder: Path) -> str:
     return "synthetic"
 
 
+ENDINGS = {
+    "Russian": ("ov", "evsky", "enko", "in"),
+    "Japanese": ("moto", "yama", "kawa", "ta"),
+    "Italian": ("ini", "elli", "etti", "one"),
+}
+"""Language -> the endings of its synthetic surnames (the language shows in the ending)."""
+
+
+def surnames(language: str, count: int, seed: int = 0) -> list[str]:
+    """`count` distinct seeded surnames: two random syllables and one of the language's endings."""
+    rng = random.Random(f"{language}-{seed}")
+    names: set[str] = set()
+    while len(names) < count:
+        stem = "".join(rng.choice("bdgklmnprstvz") + rng.choice("aeiou") for _ in range(2))
+        names.add((stem + rng.choice(ENDINGS[language])).capitalize())
+    return sorted(names)
+
+
+def names_data(folder: Path, count: int = 30) -> str:
+    """A folder of ``<Language>.txt`` files, one surname per line (`ENDINGS`' languages)."""
+    root = folder / "names"
+    root.mkdir()
+    for language in ENDINGS:
+        text = "\n".join(surnames(language, count)) + "\n"
+        (root / f"{language}.txt").write_text(text, encoding="utf-8")
+    return str(root)
+
+
 BUILDERS: dict[str, Callable[[Path], str]] = {
     "charlm": charlm_data,
     "sentiment": sentiment_data,
     "timeseries": timeseries_data,
     "translation": translation_data,
     "gradflow": gradflow_data,
+    "names": names_data,
 }
 """Task name -> builder(folder) -> the `--dataset` value of a small synthetic dataset."""
 
@@ -121,6 +159,7 @@ SIZES: dict[str, dict[str, object]] = {
     "timeseries": TINY | {"seq_len": 12},
     "translation": TINY | {"beam": 2, "min_freq": 1, "max_len": 10},
     "gradflow": TINY | {"seq_len": 8},
+    "names": TINY | {"seq_len": 16},
 }
 """Task name -> settings that keep the model and its batches tiny (missing: `TINY`)."""
 
@@ -135,3 +174,43 @@ def engine_config(task: str, folder: Path, arch: str | None = None, **overrides:
         sizes.pop("batch")
     values = sizes | {"log_every_s": 0.0, "eval_every_s": 1e9} | overrides
     return default_config(task, arch, dataset=BUILDERS[task](folder), **values)
+
+
+class CountingTask(TaskBase):
+    """A task without data or a model, for the trainer's own tests: `per_epoch` batches an
+    epoch; step n reports loss `loss_at(n)` (1/n), gradient norm 1 and `tokens` tokens;
+    evaluation gives val_loss 1/steps; the state is the step count."""
+
+    name = "charlm"
+    primary_metric = "val_loss"
+    lower_is_better = True
+    dataset_note = ""
+
+    def __init__(self, epochs: int, per_epoch: int, tokens: int) -> None:
+        self.config = TrainConfig(epochs=epochs, log_every_s=0.0, eval_every_s=1e9)
+        self.per_epoch, self.tokens, self.steps = per_epoch, tokens, 0
+
+    def parameter_count(self) -> int:
+        return 1
+
+    def batches(self, epoch: int) -> list[int]:
+        return list(range(self.per_epoch))
+
+    def start_epoch(self, epoch: int) -> None:
+        pass
+
+    def loss_at(self, step: int) -> float:
+        return 1.0 / step
+
+    def train_step(self, batch: int, lr: float) -> StepStats:
+        self.steps += 1
+        return StepStats(self.loss_at(self.steps), 1.0, self.tokens)
+
+    def evaluate(self, quick: bool = False) -> dict[str, float]:
+        return {"val_loss": 1.0 / max(self.steps, 1)}
+
+    def state_dict(self) -> dict:
+        return {"steps": self.steps}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.steps = state["steps"]

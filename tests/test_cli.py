@@ -1,4 +1,4 @@
-"""The command line: the contract in DESIGN.md, and bad input (one clear line, no traceback)."""
+"""The command line: its contract (README), and bad input (one clear line, no traceback)."""
 
 from __future__ import annotations
 
@@ -11,31 +11,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from cli_helpers import one_line_error, run_cli
 
 from tasks.engine.checkpoint import load_checkpoint, save_checkpoint
 from tui.cli import main
 
 TINY = ["--hidden", "32", "--layers", "1", "--embed", "16", "--batch", "8", "--seq-len", "32",
         "--threads", "1"]  # fmt: skip
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Exit status, stdout and stderr of `rnn-tui ARGV` (argparse's own errors included)."""
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_info:
-        code = int(exit_info.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code: int, err: str, *needles: str) -> None:
-    assert code != 0
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert lines[0].startswith("rnn-tui: error: ") and "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 @pytest.fixture
@@ -97,7 +79,7 @@ def test_data_commands(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "data", "path", "pydoc-prose")
     assert code == 0 and Path(out.strip()).is_file()
     code, _, err = run_cli(capsys, "data", "path", "tiny-shakespeare")
-    assert_one_line_error(code, err, "rnn-tui data fetch tiny-shakespeare")
+    one_line_error(code, err, "rnn-tui data fetch tiny-shakespeare")
 
 
 # -- bad input ------------------------------------------------------------------------------
@@ -126,19 +108,19 @@ def test_invalid_hyperparameters(
         str(small_text),
         option if value is None else f"{option}={value}",
     )
-    assert_one_line_error(code, err, needle)
+    one_line_error(code, err, needle)
 
 
 def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "charlm", "--hidden", "many"])
     assert exit_info.value.code == 2
-    assert_one_line_error(2, capsys.readouterr().err, "--hidden", "invalid int value")
+    one_line_error(2, capsys.readouterr().err, "--hidden", "invalid int value")
 
 
 def test_unknown_dataset_lists_the_valid_ones(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "train", "charlm", "--dataset", "shakespear")
-    assert_one_line_error(code, err, "unknown dataset 'shakespear'", "tiny-shakespeare")
+    one_line_error(code, err, "unknown dataset 'shakespear'", "tiny-shakespeare")
 
 
 def test_bad_text_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -153,7 +135,7 @@ def test_bad_text_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     }
     for path, needle in cases.items():
         code, _, err = run_cli(capsys, "train", "charlm", "--dataset", path, "--epochs", "1")
-        assert_one_line_error(code, err, needle)
+        one_line_error(code, err, needle)
 
 
 def test_sequence_longer_than_the_data(
@@ -162,7 +144,7 @@ def test_sequence_longer_than_the_data(
     code, _, err = run_cli(
         capsys, "train", "charlm", "--dataset", str(small_text), "--seq-len", "100000"
     )
-    assert_one_line_error(code, err, "--seq-len 100000 is longer than the data")
+    one_line_error(code, err, "--seq-len 100000 is longer than the data")
 
 
 def test_truncated_and_foreign_checkpoints(trained: Path, tmp_path: Path, capsys) -> None:
@@ -184,22 +166,22 @@ def test_truncated_and_foreign_checkpoints(trained: Path, tmp_path: Path, capsys
     ]:
         for command in ("eval", "generate"):
             code, _, err = run_cli(capsys, command, str(path))
-            assert_one_line_error(code, err, needle)
+            one_line_error(code, err, needle)
 
 
 def test_generate_on_another_tasks_checkpoint(tmp_path: Path, capsys) -> None:
     other = save_checkpoint(tmp_path / "sentiment.pt", {"task": "sentiment", "config": {}})
     code, _, err = run_cli(capsys, "generate", str(other))
-    assert_one_line_error(code, err, "'sentiment' checkpoint", "'charlm'")
+    one_line_error(code, err, "'sentiment' checkpoint", "'charlm'")
 
 
 def test_generate_bad_prime(trained: Path, capsys) -> None:
     code, _, err = run_cli(capsys, "generate", str(trained / "last.pt"), "--prime", "")
-    assert_one_line_error(code, err, "prime text is empty")
+    one_line_error(code, err, "prime text is empty")
     code, _, err = run_cli(capsys, "generate", str(trained / "last.pt"), "--prime", "日本")
-    assert_one_line_error(code, err, "never saw")
+    one_line_error(code, err, "never saw")
     code, _, err = run_cli(capsys, "generate", str(trained / "last.pt"), "--temperature", "0")
-    assert_one_line_error(code, err, "temperature")
+    one_line_error(code, err, "temperature")
 
 
 def test_ctrl_c_keeps_the_checkpoint_and_resume_continues(small_text: Path, tmp_path: Path) -> None:
@@ -272,7 +254,7 @@ def test_eval_on_another_text(trained: Path, tmp_path: Path, capsys) -> None:
     alien = tmp_path / "alien.txt"
     alien.write_text("ünïcödé only here\n" * 50)
     code, _, err = run_cli(capsys, "eval", str(trained / "last.pt"), "--dataset", str(alien))
-    assert_one_line_error(code, err, "does not fit the checkpoint", "never saw")
+    one_line_error(code, err, "does not fit the checkpoint", "never saw")
 
 
 def test_train_from_a_config_file_with_overrides(
@@ -307,7 +289,7 @@ def test_a_bad_config_file_is_one_line(
     if content is not None:
         path.write_text(content)
     code, _, err = run_cli(capsys, "train", "charlm", "--config", str(path))
-    assert_one_line_error(code, err, needle)
+    one_line_error(code, err, needle)
 
 
 def test_control_lines_on_stdin_save_and_stop(small_text: Path, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from models.numpy_rnn import VanillaRNN
 from models.probe import ProbeNet, numpy_state_jacobian_norms, probe_backward
 from tasks.engine.settings import ConfigError
+from tasks.gradflow.settings import MAX_SEQ_LEN
 from tasks.gradflow.task import (
     COPY_LENGTH,
     COPY_VOCAB,
@@ -20,7 +21,6 @@ from tasks.gradflow.task import (
     copy_baseline,
     copy_batch,
 )
-from tasks.gradflow.settings import MAX_SEQ_LEN
 from tasks.registry import create_task, default_config
 
 

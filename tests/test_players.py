@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import one_line_error, run_cli
 from engine_fixtures import engine_config
 
 from tasks.engine.checkpoint import CheckpointError
 from tasks.engine.player import InputError, Player, load_player, player_class
 from tasks.engine.trainer import Trainer
-from tasks.registry import create_task
-from tui.cli import build_parser, main
+from tasks.registry import TASKS, create_task
+from tui.cli import build_parser
+from tui.cli.infer import DEDICATED
 from tui.cli.inputs import MAX_LINE_BYTES, Progress, with_progress
 
 INPUTS = {
@@ -25,8 +27,11 @@ INPUTS = {
     "sentiment": ["a good film", "the plot was awful and boring", "great"],
     "timeseries": ["-1", "2005-06", "50"],
     "translation": ["Ein mann läuft.", "Die katze", "Ein hund sitzt auf der wiese."],
+    "names": ["Dostoevsky", "Yamamoto", "Rossini"],
 }
-"""Three inputs per task that its tiny model can read (words and characters of its data)."""
+"""Three inputs per task with a player that its tiny model can read (words and characters of its
+data); a task registered with a player and no inputs here fails
+`test_every_task_with_a_player_has_inputs`."""
 OPTIONS: dict[str, dict[str, Any]] = {"charlm": {"length": 40}, "translation": {"beam": 2}}
 
 
@@ -43,20 +48,6 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line_error(code: int, err: str, *needles: str) -> None:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert code == 2 and len(lines) == 1 and "Traceback" not in err, err
-    assert lines[0].startswith("rnn-tui: error: "), lines[0]
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-
-
 def close(a: Any, b: Any) -> bool:
     """Equal, floats to 1e-5 (a batch may add float noise), recursively."""
     if isinstance(a, float) and isinstance(b, float):
@@ -69,6 +60,12 @@ def close(a: Any, b: Any) -> bool:
 
 
 # -- the contract ---------------------------------------------------------------------------
+
+
+def test_every_task_with_a_player_has_inputs() -> None:
+    with_player = {name for name, info in TASKS.items() if info.player}
+    missing = sorted(with_player - set(INPUTS))
+    assert not missing, f"tests/test_players.py: add three inputs to INPUTS for {missing}"
 
 
 @pytest.mark.parametrize("task", list(INPUTS))
@@ -165,19 +162,11 @@ def test_predict_reads_stdin_one_input_per_line(
     assert len(rows) == len(texts) and all(close(r, e) for r, e in zip(rows, expected, strict=True))
 
 
-@pytest.mark.parametrize(
-    ("command", "task", "lines"),
-    [
-        ("predict", "sentiment", INPUTS["sentiment"]),
-        ("translate", "translation", INPUTS["translation"]),
-        ("generate", "charlm", INPUTS["charlm"]),
-        ("forecast", "timeseries", INPUTS["timeseries"]),
-    ],
-)
+@pytest.mark.parametrize("task", list(INPUTS))
 def test_every_player_command_answers_a_file_line_by_line(
-    command: str, task: str, lines: list[str], runs: dict[str, Path], tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+    task: str, runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command, lines = DEDICATED.get(task, "predict"), INPUTS[task]
     path = tmp_path / "inputs.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     extra = ["--length", "40"] if command == "generate" else []

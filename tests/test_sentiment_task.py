@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import pytest
 import torch
+from cli_helpers import one_line_error, run_cli
+from engine_fixtures import review_csv
 
 from tasks.engine.checkpoint import load_checkpoint
 from tasks.engine.player import load_player
@@ -17,34 +18,11 @@ from tasks.sentiment.task import binary_metrics
 from tui.cli import main
 
 TINY = ["--hidden", "16", "--embed", "16", "--batch", "16", "--threads", "1", "--dropout", "0"]
-POSITIVE = ["good", "great", "wonderful", "loved", "superb"]
-NEGATIVE = ["bad", "awful", "boring", "hated", "dull"]
-FILLER = ["the", "film", "plot", "actor", "was", "and", "a", "story", "it"]
 
 
 def word_csv(path: Path, n: int = 240, seed: int = 0) -> Path:
-    """Reviews whose label shows in one sentiment word among filler words."""
-    rng = random.Random(seed)
-    rows = ["label,review"]
-    for i in range(n):
-        label = i % 2
-        words = [*rng.sample(FILLER, 5), rng.choice(POSITIVE if label else NEGATIVE)]
-        rng.shuffle(words)
-        rows.append(f"{label},{' '.join(words)}")
-    path.write_text("\n".join(rows) + "\n")
-    return path
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line_error(code: int, err: str, needle: str) -> None:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert code != 0 and len(lines) == 1 and "Traceback" not in err, err
-    assert lines[0].startswith("rnn-tui: error: ") and needle in lines[0], lines[0]
+    """Reviews whose label shows in one sentiment word among five filler words."""
+    return review_csv(path, n, seed, fillers=5)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +104,7 @@ def test_predict_rejects_a_checkpoint_of_another_task(
     other = tmp_path / "other.pt"
     torch.save(payload, other)
     code, _, err = run_cli(capsys, "predict", str(other), "good")
-    one_line_error(code, err, "needs a 'sentiment' one")
+    one_line_error(code, err, "is a 'charlm' checkpoint; predict needs a 'sentiment'")
 
 
 def test_early_stopping_ends_when_validation_stops_improving(

@@ -6,10 +6,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from engine_fixtures import engine_config
+from engine_fixtures import CountingTask, engine_config
 
-from tasks.engine.base import StepStats, TaskBase
-from tasks.engine.settings import TrainConfig
+from tasks.engine.base import TaskBase
 from tasks.engine.trainer import Trainer
 from tasks.registry import TASKS, create_task
 
@@ -26,39 +25,13 @@ def test_the_defaults() -> None:
     assert base.details() == {}
 
 
-class HookedTask(TaskBase):
-    """A fake task that asks to stop after `stop_after` epochs and hands out a profile a step."""
-
-    name = "charlm"
-    primary_metric = "val_loss"
-    lower_is_better = True
-    dataset_note = ""
+class HookedTask(CountingTask):
+    """A fake task that asks to stop after `stop_after` epochs and hands out a profile a step
+    (10 epochs of 3 steps)."""
 
     def __init__(self, stop_after: int) -> None:
-        self.config = TrainConfig(epochs=10, log_every_s=0.0, eval_every_s=1e9)
-        self.stop_after, self.steps, self.ended = stop_after, 0, []
-
-    def parameter_count(self) -> int:
-        return 1
-
-    def batches(self, epoch: int) -> list[int]:
-        return [0, 1, 2]
-
-    def start_epoch(self, epoch: int) -> None:
-        pass
-
-    def train_step(self, batch: int, lr: float) -> StepStats:
-        self.steps += 1
-        return StepStats(1.0 / self.steps, 1.0, 4)
-
-    def evaluate(self, quick: bool = False) -> dict[str, float]:
-        return {"val_loss": 1.0 / max(self.steps, 1)}
-
-    def state_dict(self) -> dict:
-        return {"steps": self.steps}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.steps = state["steps"]
+        super().__init__(epochs=10, per_epoch=3, tokens=4)
+        self.stop_after, self.ended = stop_after, []
 
     def end_epoch(self, epoch: int) -> bool:
         self.ended.append(epoch)

@@ -15,10 +15,9 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from engine_fixtures import BUILDERS, engine_config
+from engine_fixtures import BUILDERS, CountingTask, engine_config
 
 from models.registry import get_architecture
-from tasks.engine.base import StepStats, TaskBase
 from tasks.engine.checkpoint import load_checkpoint
 from tasks.engine.settings import BACKENDS, ConfigError, TrainConfig
 from tasks.engine.trainer import Trainer, learning_rate
@@ -185,40 +184,15 @@ def test_resume_to_more_epochs_continues(tmp_path: Path) -> None:
     assert model_metrics(events[-1]) == model_metrics(straight[-1])
 
 
-class NanTask(TaskBase):
-    """A fake task whose loss becomes NaN at a given step."""
-
-    name = "charlm"
-    primary_metric = "val_loss"
-    lower_is_better = True
-    dataset_note = ""
+class NanTask(CountingTask):
+    """A fake task whose loss becomes NaN at a given step (3 epochs of 4 steps)."""
 
     def __init__(self, nan_at: int) -> None:
-        self.config = TrainConfig(epochs=3, log_every_s=0.0, eval_every_s=1e9)
-        self.nan_at, self.steps = nan_at, 0
+        super().__init__(epochs=3, per_epoch=4, tokens=10)
+        self.nan_at = nan_at
 
-    def parameter_count(self) -> int:
-        return 1
-
-    def batches(self, epoch: int) -> list[int]:
-        return list(range(4))
-
-    def start_epoch(self, epoch: int) -> None:
-        pass
-
-    def train_step(self, batch: int, lr: float) -> StepStats:
-        self.steps += 1
-        loss = math.nan if self.steps >= self.nan_at else 1.0 / self.steps
-        return StepStats(loss, 1.0, 10)
-
-    def evaluate(self, quick: bool = False) -> dict[str, float]:
-        return {"val_loss": 1.0 / max(self.steps, 1)}
-
-    def state_dict(self) -> dict:
-        return {"steps": self.steps}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.steps = state["steps"]
+    def loss_at(self, step: int) -> float:
+        return math.nan if step >= self.nan_at else 1.0 / step
 
 
 def test_nan_stops_with_a_clear_event_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from test_sentiment_task import TINY, one_line_error, run_cli, word_csv
+from cli_helpers import one_line_error, run_cli
+from test_sentiment_task import TINY, word_csv
 
 from tasks.engine.settings import ConfigError
 from tasks.registry import create_task, default_config

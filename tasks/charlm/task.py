@@ -115,24 +115,23 @@ class CharLMTask(TaskBase):
             )
         if len(self.val_ids) < 2:
             raise ConfigError("the text is too short to hold out a validation part")
-        self._epoch_batches: tuple[int, list[Any]] | None = None
         seed_everything(config.seed)  # the initial weights depend on the seed alone
         self.engine = _make_engine(config, self.vocab.size)
 
     def parameter_count(self) -> int:
         return self.engine.parameter_count()
 
-    def batches(self, epoch: int) -> list[Any]:
+    def batches(self, epoch: int) -> Sequence[Any]:
         """Full chunks of the train streams; epoch > 0 starts at a seeded offset < seq_len."""
-        if self._epoch_batches is None or self._epoch_batches[0] != epoch:
-            rng = np.random.default_rng([self.config.seed, epoch])
+
+        def chunks(rng: np.random.Generator) -> list[Any]:
             offset = int(rng.integers(0, self.config.seq_len)) if epoch else 0
             ids = self.train_ids[offset:]
             if (len(ids) - 1) // self.config.batch < self.config.seq_len:
                 ids = self.train_ids
-            chunks = stream_chunks(ids, self.config.batch, self.config.seq_len, full_only=True)
-            self._epoch_batches = (epoch, chunks)
-        return self._epoch_batches[1]
+            return stream_chunks(ids, self.config.batch, self.config.seq_len, full_only=True)
+
+        return self.seeded_batches(epoch, chunks)
 
     def start_epoch(self, epoch: int) -> None:
         self.engine.carry = None

@@ -13,6 +13,10 @@ Three kinds of dataset:
 - **generated**: the task makes its data itself as it runs (`DatasetInfo.generated`); there is
   no file at all.
 
+A dataset may list `Reference` results measured on it (published models, simple baselines):
+each names the task's quantity it is measured in, so a chart draws it only on that quantity's
+axis.
+
 Example (a folder of two members of one zip whose own checksum is unknown)::
 
     DatasetInfo(
@@ -35,10 +39,12 @@ __all__ = [
     "DatasetError",
     "DatasetInfo",
     "Download",
+    "Reference",
     "RemoteFile",
     "RemoteZip",
     "Resolved",
     "Source",
+    "Split",
     "ZipMember",
     "github_raw",
 ]
@@ -50,6 +56,9 @@ def github_raw(repo: str, commit: str, path: str) -> str:
 
 
 Source = Literal["local path", "data root", "cache", "download", "offline default"]
+
+Split = Literal["val", "test"]
+"""The part of a dataset a result is measured on."""
 
 
 class DatasetError(ValueError):
@@ -140,6 +149,31 @@ Download = RemoteFile | RemoteZip
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A result to compare with, on one split of a dataset, in one quantity of its task.
+
+    Charts draw it as a dim line on the axis of that quantity only (`tasks.engine.quantity`),
+    e.g. ``Reference("NBSVM", 0.794, "accuracy", "test", "Wang & Manning, ACL 2012")``.
+    """
+
+    label: str
+    """Who or what scored it, e.g. "NBSVM"."""
+    value: float
+    """The score."""
+    quantity: str
+    """The name of the task's `Quantity` it is measured in, e.g. "accuracy"."""
+    split: Split
+    """The part of the data it is measured on."""
+    source: str
+    """Where the number comes from (paper, tutorial, or how it was measured)."""
+
+    @property
+    def line_label(self) -> str:
+        """How its line is labelled on a chart: `NBSVM · test 0.794`."""
+        return f"{self.label} · {self.split} {self.value:.4g}"
+
+
+@dataclass(frozen=True)
 class DatasetInfo:
     """One dataset: what it is and where it comes from. Declared by its task (the catalogue
     knows which task declares it)."""
@@ -170,6 +204,8 @@ class DatasetInfo:
     written to the cache on first use and never downloaded."""
     generated: bool = False
     """True when the task generates its data as it runs: nothing is stored or downloaded."""
+    references: tuple[Reference, ...] = ()
+    """Results measured on this dataset, drawn as reference lines on its quantity's charts."""
 
     def __post_init__(self) -> None:
         if self.build is not None and self.generated:

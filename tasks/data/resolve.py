@@ -3,9 +3,10 @@
 `resolve` looks, in this order:
 
 1. an existing path is used as is (any file or folder in the dataset's published format);
-2. a catalogue name is looked up in the data root (``$RNN_TUI_DATA``, a folder laid out like
-   ``../shared/data``), then in the download cache, then downloaded once, with progress and
-   sha256 verification (`tasks.data.fetch`);
+2. a catalogue name is looked up in the data root (``$RNN_TUI_DATA``: a folder holding each
+   dataset at its entry's ``shared_path``, e.g. ``tiny-shakespeare/input.txt``), then in the
+   download cache, then downloaded once, with progress and sha256 verification
+   (`tasks.data.fetch`);
 3. when the download fails, the task's built-in offline default is used instead, and the
    returned `Resolved.note` says so in one human line for the UI to show.
 
@@ -41,11 +42,11 @@ __all__ = [
 ]
 
 DATA_ENV = "RNN_TUI_DATA"
-"""Environment variable naming a data root laid out like ``../shared/data``."""
+"""Environment variable naming a data root: each dataset at its entry's ``shared_path``."""
 
 
 def data_root() -> Path | None:
-    """The data root from ``$RNN_TUI_DATA`` (a folder laid out like ``../shared/data``).
+    """The data root from ``$RNN_TUI_DATA`` (each dataset at its entry's ``shared_path``).
 
     None when the variable is unset or empty, or does not name an existing folder.
     """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -77,7 +77,25 @@ class Task(Protocol):
 
 
 class TaskBase:
-    """The defaults of a `Task`'s optional hooks; every task class derives from it."""
+    """The defaults of a `Task`'s optional hooks, and `seeded_batches`; every task class derives
+    from it."""
+
+    config: TrainConfig
+    _epoch_batches: tuple[int, Sequence[Any]] | None = None
+    """The batches `seeded_batches` made last, with their epoch (None: make them again)."""
+
+    def seeded_batches(self, epoch: int, build: Callable[[Any], Sequence[Any]]) -> Sequence[Any]:
+        """``build(rng)`` for `epoch`, made once and kept until another epoch is asked for.
+
+        ``rng`` is a NumPy generator seeded by (``config.seed``, `epoch`), so the batches of an
+        epoch depend on those alone, as `Task.batches` promises.
+        """
+        import numpy as np
+
+        if self._epoch_batches is None or self._epoch_batches[0] != epoch:
+            rng = np.random.default_rng([self.config.seed, epoch])
+            self._epoch_batches = (epoch, build(rng))
+        return self._epoch_batches[1]
 
     def end_epoch(self, epoch: int) -> bool:
         """Nothing to check after an epoch: never stops training early."""

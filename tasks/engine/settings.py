@@ -251,15 +251,6 @@ class TrainConfig:
         "Model",
         form=False,
     )
-    dropout: float = setting(
-        0.0,
-        "Dropout",
-        "dropout between layers and before the output head",
-        "Optimisation",
-        minimum=0.0,
-        maximum=1.0,
-        below=True,
-    )
     lr: float = setting(3e-3, "Learning rate", "peak learning rate", "Optimisation", minimum=0.0,
                         above=True)  # fmt: skip
     schedule: str = setting(
@@ -281,6 +272,15 @@ class TrainConfig:
     )
     weight_decay: float = setting(
         0.0, "Weight decay", "AdamW weight decay (matrices only)", "Optimisation", minimum=0.0
+    )
+    dropout: float = setting(
+        0.0,
+        "Dropout",
+        "dropout between layers and before the output head",
+        "Optimisation",
+        minimum=0.0,
+        maximum=1.0,
+        below=True,
     )
     batch: int = positive_int(64, "Batch size", "sequences per batch", "Data")
     seq_len: int = positive_int(

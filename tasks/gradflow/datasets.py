@@ -1,4 +1,5 @@
-"""Gradient flow's one dataset: the adding and copy-memory problems, generated as it trains.
+"""Gradient flow's one dataset: the adding and copy-memory problems, generated as it trains, and
+its one quantity (the loss, beside the trivial baseline each run measures).
 
 Light on purpose: imported by `tasks.registry` before torch loads. Nothing is stored or
 downloaded: `tasks.gradflow.task` draws every batch from ``(seed, epoch, batch)``.
@@ -7,6 +8,18 @@ downloaded: `tasks.gradflow.task` draws every batch from ``(seed, epoch, batch)`
 from __future__ import annotations
 
 from tasks.data.info import DatasetInfo
+from tasks.engine.quantity import Baseline, Quantity
+
+QUANTITIES = (
+    Quantity(
+        "loss", higher_is_better=False, metrics=("val_loss",), train_loss=True,
+        baselines=(
+            Baseline("predicting 1", "baseline_mse", "val"),
+            Baseline("blanks, then a guess", "baseline_loss", "val"),
+        ),
+    ),
+)  # fmt: skip
+"""The loss selects; a run that learns nothing scores its trivial baseline."""
 
 DATASETS = (
     DatasetInfo(

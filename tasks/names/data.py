@@ -31,7 +31,7 @@ import random
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from string import ascii_letters
 
@@ -78,7 +78,7 @@ def parse_name(text: str) -> str:
     """A name a user typed, cleaned like the training names; ValueError in one line if it
     cannot be one: empty or only spaces, over `MAX_NAME_CHARS`, a digit, or a character that
     folds to nothing (``?``, a Cyrillic letter)."""
-    stripped = text.strip()
+    stripped = unicodedata.normalize("NFC", text).strip()  # a typed "é" may come decomposed
     if not stripped:
         raise ValueError("the name is empty: type a surname, e.g. Dostoevsky")
     if len(stripped) > MAX_NAME_CHARS:
@@ -118,15 +118,14 @@ class NameSet:
     duplicates: int
     """Exact (name, language) repeats dropped."""
     note: str = ""
-    counts: Counter[int] = field(default_factory=Counter)
-    """Distinct names per language (all parts)."""
 
     def describe(self) -> str:
         """One line: how many lines, what cleaning dropped, the split and the languages."""
         kept = self.lines - self.junk - self.duplicates
         return (
             f"{self.name}: {len(self.languages)} languages, {self.lines:,} lines -> {kept:,} "
-            f"names ({self.junk} junk, {self.duplicates:,} repeats dropped); "
+            f"(name, language) pairs ({self.junk} junk lines and {self.duplicates:,} exact "
+            "repeats dropped); "
             f"{len(self.train):,} train / {len(self.val):,} val / {len(self.test):,} test"
         )
 
@@ -214,7 +213,6 @@ def load_folder(
     return NameSet(
         name=folder.name, languages=languages, train=train, val=val, test=test,
         lines=lines, junk=junk, duplicates=duplicates,
-        counts=Counter(y for labels in groups.values() for y in labels),
     )  # fmt: skip
 
 

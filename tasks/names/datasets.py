@@ -1,4 +1,5 @@
-"""The names datasets: the PyTorch tutorial's surnames of 18 languages.
+"""The names datasets: the PyTorch tutorial's surnames of 18 languages, and the quantities a
+names model is measured in (loss, accuracy, macro-F1).
 
 Light on purpose: imported by `tasks.registry` before torch loads. No offline default: no
 surname data ships with Python, and a made-up list would teach nothing; without the download
@@ -7,7 +8,27 @@ surname data ships with Python, and a made-up list would teach nothing; without 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tasks.data.info import DatasetInfo, RemoteZip, ZipMember
+from tasks.engine.quantity import Baseline, Quantity
+
+if TYPE_CHECKING:
+    from tasks.data.profile.detect import Sample
+    from tasks.data.profile.labelled import LabelledData
+    from tasks.names.settings import NamesSettings
+
+QUANTITIES = (
+    Quantity("loss", higher_is_better=False, metrics=("val_loss", "test_loss"), train_loss=True),
+    Quantity(
+        "accuracy", higher_is_better=True, metrics=("val_accuracy", "test_accuracy"),
+        baselines=(Baseline("majority class", "majority_accuracy", "test"),), short="acc",
+    ),
+    Quantity("macro-F1", higher_is_better=True, metrics=("val_macro_f1", "test_macro_f1"),
+             short="F1"),
+)  # fmt: skip
+"""Validation accuracy selects the weights; macro-F1 weighs every language alike (Russian is
+half of the names); the majority class is measured on each run's own test part."""
 
 TUTORIAL_ZIP = "https://download.pytorch.org/tutorial/data.zip"
 """The data archive of the PyTorch tutorials "Classifying Names with a Character-Level RNN"
@@ -57,3 +78,23 @@ DATASETS = (
     ),
 )
 """The one dataset (the default)."""
+
+
+def recognise(sample: Sample) -> bool:
+    """Whether a local path is a names folder: two or more ``<Language>.txt`` files."""
+    return sample.is_dir and sum(1 for p in sample.path.glob("*.txt") if p.is_file()) >= 2
+
+
+def profile_data(dataset: str, settings: NamesSettings) -> LabelledData:
+    """A names folder for ``data show``: `load_names` with the run's split; tokens: characters."""
+    from tasks.data.profile.labelled import LabelledData
+    from tasks.names.data import load_names
+
+    data = load_names(dataset, settings.split_seed, settings.val_fraction, settings.test_fraction)
+    return LabelledData(
+        {"train": data.train, "val": data.val, "test": data.test},
+        data.languages,
+        list,
+        "characters",
+        [data.describe()] + ([data.note] if data.note else []),
+    )

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tasks.data.text import Vocab
+from tasks.engine.classification import build_classifier, pad_batch
 from tasks.engine.player import DEFAULT_BATCH, check_each, chunks
 from tasks.names.data import encode, parse_name
-from tasks.names.task import build_model, pad_batch
 
 TOP = 3
 """Languages a guess lists by default."""
@@ -26,7 +26,8 @@ class Guess:
     name: str
     """The name as typed."""
     read: str
-    """What the model read: the name folded to lower-case ASCII."""
+    """What the model read: the name folded to lower-case ASCII (its first --seq-len
+    characters)."""
     top: tuple[tuple[str, float], ...]
     """(language, probability), most likely first."""
     unknown: int
@@ -53,11 +54,12 @@ class NamesPlayer:
         state = payload["task_state"]
         self.config = config
         self.languages: tuple[str, ...] = tuple(state["languages"])
-        if not 1 <= top <= len(self.languages):
-            raise ValueError(f"top must be in [1, {len(self.languages)}] (got {top})")
-        self.top = top
+        if top < 1:
+            raise ValueError(f"top must be a positive integer (got {top})")
+        self.top = min(top, len(self.languages))
+        """Languages a guess lists (`top`, or every language when there are fewer)."""
         self.vocab = Vocab(tuple(state["vocab"]), "chars")
-        self.model = build_model(config, len(self.vocab), len(self.languages))
+        self.model = build_classifier(config, len(self.vocab), len(self.languages))
         self.model.load_state_dict(state["best_model"])
         self.model.eval()
         self.metrics: dict[str, Any] = dict(payload.get("metrics", {}))
@@ -81,7 +83,8 @@ class NamesPlayer:
         """One forward pass over the cleaned names: probabilities (B, C) -> the top of each."""
         import torch
 
-        ids = [encode(n, self.vocab)[: self.config.seq_len] for n in names]
+        names = [n[: self.config.seq_len] for n in names]  # the model reads this much
+        ids = [encode(n, self.vocab) for n in names]
         x, lengths = pad_batch(ids)
         with torch.inference_mode():
             logits, _ = self.model(x, lengths)  # (B, C)

@@ -1,4 +1,5 @@
-"""The sentiment datasets: rt-polarity (the default), IMDB and ChnSentiCorp.
+"""The sentiment datasets: rt-polarity (the default), IMDB and ChnSentiCorp, and the quantities
+a sentiment model is measured in (loss, accuracy, F1).
 
 Light on purpose: imported by `tasks.registry` before torch loads. No offline default: a
 sentiment model needs real reviews.
@@ -6,7 +7,23 @@ sentiment model needs real reviews.
 
 from __future__ import annotations
 
-from tasks.data.info import DatasetInfo, RemoteFile, github_raw
+from typing import TYPE_CHECKING
+
+from tasks.data.info import DatasetInfo, Reference, RemoteFile, github_raw
+from tasks.engine.quantity import Quantity
+
+if TYPE_CHECKING:
+    from tasks.data.profile.detect import Sample
+    from tasks.data.profile.labelled import LabelledData
+    from tasks.engine.settings import TrainConfig
+
+QUANTITIES = (
+    Quantity("loss", higher_is_better=False, metrics=("val_loss", "test_loss"), train_loss=True),
+    Quantity("accuracy", higher_is_better=True, metrics=("val_accuracy", "test_accuracy"),
+             short="acc"),
+    Quantity("F1", higher_is_better=True, metrics=("test_f1",)),
+)  # fmt: skip
+"""Validation accuracy selects the weights; a full evaluation tests them (test_*)."""
 
 _RT = ("dennybritz/cnn-text-classification-tf", "18762b459e21d9c70e5c242f8d43fc4e6db37a0d")
 
@@ -38,9 +55,18 @@ DATASETS = (
         size_bytes=sum(f.size_bytes for f in _RT_FILES),
         shared_path="rt-polarity",
         files=_RT_FILES,
+        references=(
+            Reference(
+                "NBSVM",
+                0.794,
+                "accuracy",
+                "test",
+                "Wang & Manning, ACL 2012 (NBSVM-bi, 10-fold cross-validation)",
+            ),
+        ),
     ),
     # The download is Stanford's aclImdb_v1.tar.gz (aclImdb/{train,test}/{pos,neg}, plus
-    # train/unsup); the shared/data copy is a repack of the same reviews whose train split is
+    # train/unsup); a common local copy is a repack of the same reviews whose train split is
     # cut into train/ and val/. Both are tar.gz archives of aclImdb/: the loader reads either.
     DatasetInfo(
         name="imdb",
@@ -53,6 +79,15 @@ DATASETS = (
         license="no license stated; cite Maas et al., ACL 2011",
         size_bytes=84125825,
         shared_path="imdb/aclImdb_dax44.tar.gz",
+        references=(
+            Reference(
+                "BiLSTM+GloVe",
+                0.862,
+                "accuracy",
+                "test",
+                "bentrevett/pytorch-sentiment-analysis, the 25k test reviews",
+            ),
+        ),
     ),
     DatasetInfo(
         name="chnsenticorp",
@@ -72,3 +107,35 @@ DATASETS = (
     ),
 )
 """rt-polarity first: the default."""
+
+
+def recognise(sample: Sample) -> bool:
+    """Whether a local path is reviews `tasks.data.text.load_reviews` reads: an rt-polarity
+    folder, an aclImdb tree or archive, a CSV with a ``label,review`` header."""
+    path = sample.path
+    if sample.is_dir:
+        return (path / "rt-polarity.pos").is_file() or any(
+            (root / "train").is_dir() and (root / "test").is_dir()
+            for root in (path, path / "aclImdb")
+        )
+    if sample.name.endswith((".tar.gz", ".tgz", ".tar")):
+        return True
+    return sample.name.endswith((".csv", ".tsv")) and sample.header.startswith("label,review")
+
+
+def profile_data(dataset: str, settings: TrainConfig) -> LabelledData:
+    """A review set for ``data show``: `load_reviews`' split, tokenised by its own tokenizer."""
+    from tasks.data.profile.labelled import LabelledData
+    from tasks.data.text import load_reviews, token_strings
+    from tasks.sentiment.task import LABELS
+
+    data = load_reviews(dataset)
+    kind = data.tokenizer
+    notes = [data.describe(), f"tokenizer: {kind}"] + ([data.note] if data.note else [])
+    return LabelledData(
+        {"train": data.train, "val": data.val, "test": data.test},
+        LABELS,
+        lambda text: token_strings(text, kind),
+        "tokens",
+        notes,
+    )

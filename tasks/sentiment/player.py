@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from tasks.data.text import Token, Vocab, tokenize, truncate
+from tasks.engine.classification import build_classifier, pad_batch
 from tasks.engine.player import DEFAULT_BATCH, check_each, chunks
-from tasks.sentiment.task import LABELS, build_model, pad_batch
+from tasks.sentiment.task import LABELS
 
 MAX_PREDICT_CHARS = 1_000_000
 """`predict` refuses longer texts (the model would read only --seq-len tokens of them anyway)."""
@@ -82,7 +83,7 @@ class SentimentPredictor:
         state = payload["task_state"]
         self.config = config
         self.vocab = Vocab(tuple(state["vocab"]), state["tokenizer"])
-        self.model = build_model(config, len(self.vocab))
+        self.model = build_classifier(config, len(self.vocab), len(LABELS))
         self.model.load_state_dict(state["best_model"])
         self.model.eval()
         self.metrics: dict[str, Any] = dict(payload.get("metrics", {}))

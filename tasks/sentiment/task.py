@@ -6,16 +6,14 @@ only: the ``--vocab-size`` most frequent tokens seen at least ``--min-freq`` tim
 ``<pad>`` (0) and ``<unk>`` (1). A text longer than ``--seq-len`` tokens keeps its first quarter
 and its last three quarters of that length (reviews tend to end with the verdict).
 
-Batches: each epoch the training texts are shuffled (seeded by (seed, epoch)), cut into pools of
-`POOL_BATCHES` batches, sorted by length inside a pool and cut into batches, whose order is
-shuffled again; so a batch holds texts of similar length and padding costs little. The model
-reads packed sequences, so padding never changes a result.
-
-Validation and early stopping: after every epoch the whole validation part is scored; the
+Training and evaluation are `tasks.engine.classification.ClassifierTask`'s: each epoch the
+training texts are shuffled (seeded by (seed, epoch)) and cut into length-bucketed batches
+(`POOL_BATCHES` a pool), so padding costs little; the model reads right-padded batches exactly,
+so padding never changes a result. After every epoch the whole validation part is scored; the
 weights with the best validation accuracy so far are kept (in memory and in every checkpoint),
-and ``--patience`` epochs without a better one end training. A full evaluation reports the
-validation metrics and the test metrics of those best weights: ``test_accuracy``, ``test_f1``
-(F1 of the positive class) and, in `report`, the confusion matrix. The test part is never used
+and ``--patience`` epochs without a better one end training. A full evaluation reports the best
+validation accuracy and the test metrics of those best weights: ``test_accuracy``, ``test_f1``
+(F1 of the positive class) and, in `details`, the confusion matrix. The test part is never used
 to choose anything.
 
 Word vectors: ``--word-vectors CORPUS`` starts the embeddings of the words seen in CORPUS (a
@@ -34,23 +32,15 @@ from typing import Any
 import numpy as np
 
 from tasks.data.text import ReviewSet, Vocab, load_reviews, token_strings, truncate
-from tasks.engine.base import (
-    StepStats,
-    TaskBase,
-    make_optimizer,
-    seed_everything,
-    torch_device,
-    torch_update,
-)
+from tasks.engine.base import make_optimizer, seed_everything, torch_device
 from tasks.engine.checkpoint import load_checkpoint
+from tasks.engine.classification import ClassifierTask
 from tasks.engine.settings import ConfigError, TrainConfig
 
 LABELS = ("negative", "positive")
 POOL_BATCHES = 50
 """Batches per length-sorted pool (bucketing)."""
 EVAL_BATCH = 256
-QUICK_EVAL_TEXTS = 500
-"""A quick estimate scores this many validation texts (a fixed random sample)."""
 
 
 def encode_texts(texts: list[str], vocab: Vocab, max_len: int) -> list[np.ndarray]:
@@ -60,17 +50,6 @@ def encode_texts(texts: list[str], vocab: Vocab, max_len: int) -> list[np.ndarra
         ids = truncate(vocab.encode(token_strings(text, vocab.kind)), max_len) or [1]
         out.append(np.asarray(ids, dtype=np.int64))
     return out
-
-
-def pad_batch(seqs: list[np.ndarray]) -> tuple[Any, Any]:
-    """Id arrays -> ids (B, T) padded with 0 and lengths (B,) int64 on the CPU."""
-    import torch
-
-    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.int64)
-    ids = torch.zeros(len(seqs), int(lengths.max()), dtype=torch.int64)
-    for row, seq in enumerate(seqs):
-        ids[row, : len(seq)] = torch.from_numpy(seq)
-    return ids, lengths
 
 
 def binary_metrics(labels: np.ndarray, predictions: np.ndarray) -> dict[str, Any]:
@@ -86,22 +65,13 @@ def binary_metrics(labels: np.ndarray, predictions: np.ndarray) -> dict[str, Any
     return {"accuracy": accuracy, "f1": f1, "confusion": [[tn, fp], [fn, tp]]}
 
 
-def build_model(config: TrainConfig, vocab_size: int) -> Any:
-    """The classifier a config describes (the registry's recurrent core inside)."""
-    from models.classifier import SentimentRNN
-
-    return SentimentRNN(
-        vocab_size, config.embed, config.hidden, config.layers, config.arch,
-        config.bidirectional, config.attention, config.dropout, len(LABELS), config.backend,
-    )  # fmt: skip
-
-
-class SentimentTask(TaskBase):
+class SentimentTask(ClassifierTask):
     """The sentiment task for rnn, lstm and gru (see the module docstring)."""
 
     name = "sentiment"
-    primary_metric = "val_accuracy"
-    lower_is_better = False
+    pool_batches = POOL_BATCHES
+    eval_batch = EVAL_BATCH
+    class_names = LABELS
 
     def __init__(self, config: TrainConfig, data: ReviewSet | None = None) -> None:
         if config.arch not in ("rnn", "lstm", "gru"):
@@ -122,29 +92,20 @@ class SentimentTask(TaskBase):
                 (token_strings(t, self.data.tokenizer) for t, _ in self.data.train),
                 config.vocab_size, config.min_freq, self.data.tokenizer,
             )  # fmt: skip
-        self.train_x, self.train_y = self._encode(self.data.train)
-        self.val_x, self.val_y = self._encode(self.data.val)
-        self.test_x, self.test_y = self._encode(self.data.test)
+        self._encode_all()
         if not self.val_x or not self.test_x:
             raise ConfigError(
                 f"{self.data.name} is too small to hold out validation and test texts"
             )
         self.device = torch_device(config)
         seed_everything(config.seed)  # the initial weights depend on the seed alone
-        self.model = build_model(config, len(self.vocab)).to(self.device)
+        self.model = self._model()
         if start is not None:
             self.model.load_state_dict(start["best_model"])
         if config.word_vectors:
             self.dataset_note = "; ".join(filter(None, (self.dataset_note, self._word_vectors())))
         self.optimizer = make_optimizer(self.model, config)
-        self.steps = 0
-        self.best_state: dict[str, Any] | None = None
-        self.best_val: float | None = None
-        self.bad_epochs = 0
-        self._val_cache: tuple[int, dict[str, float]] | None = None
-        self.confusion: list[list[int]] = []
-        """Test confusion matrix [[TN, FP], [FN, TP]] of the last full evaluation."""
-        self._epoch_batches: tuple[int, list[np.ndarray]] | None = None
+        self._reset_progress()
 
     def _word_vectors(self) -> str:
         """Fill the embedding from `--word-vectors`; one line saying how many words got one."""
@@ -158,165 +119,33 @@ class SentimentTask(TaskBase):
         filled = fill_embedding(self.model.embedding.weight, vectors, counts, pad_id=0)
         return f"word vectors from {source} for {filled:,} of {len(self.vocab):,} tokens"
 
-    def _encode(self, examples: list[tuple[str, int]]) -> tuple[list[np.ndarray], np.ndarray]:
-        ids = encode_texts([t for t, _ in examples], self.vocab, self.config.seq_len)
-        return ids, np.asarray([y for _, y in examples], dtype=np.int64)
-
-    def parameter_count(self) -> int:
-        return sum(p.numel() for p in self.model.parameters())
-
-    # -- training ---------------------------------------------------------------------------
-
-    def batches(self, epoch: int) -> list[np.ndarray]:
-        """Index arrays of length-bucketed batches, in an order seeded by (seed, epoch)."""
-        if self._epoch_batches is None or self._epoch_batches[0] != epoch:
-            rng = np.random.default_rng([self.config.seed, epoch])
-            size = self.config.batch
-            lengths = np.fromiter((len(s) for s in self.train_x), dtype=np.int64)
-            order = rng.permutation(len(self.train_x))
-            out: list[np.ndarray] = []
-            pool = size * POOL_BATCHES
-            for i in range(0, len(order), pool):
-                chunk = order[i : i + pool]
-                chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-                out.extend(chunk[j : j + size] for j in range(0, len(chunk), size))
-            self._epoch_batches = (epoch, [out[k] for k in rng.permutation(len(out))])
-        return self._epoch_batches[1]
-
-    def start_epoch(self, epoch: int) -> None:
-        pass  # texts are independent: nothing is carried between batches
-
-    def train_step(self, batch: np.ndarray, lr: float) -> StepStats:
-        import torch
-        import torch.nn.functional as F
-
-        ids, lengths = pad_batch([self.train_x[i] for i in batch])
-        labels = torch.from_numpy(self.train_y[batch]).to(self.device)
-        logits, _ = self.model(ids.to(self.device), lengths)  # (B, C)
-        loss = F.cross_entropy(logits, labels)
-        norm = torch_update(self.model, self.optimizer, loss, self.config.clip, lr)
-        self.steps += 1
-        return StepStats(float(loss.detach()), norm, int(lengths.sum()))
-
-    def end_epoch(self, epoch: int) -> bool:
-        """Score all of validation, keep the best weights; True when --patience has run out."""
-        self._validate()
-        patience = self.config.patience
-        return bool(patience) and self.bad_epochs >= patience
+    def _encode_all(self) -> None:
+        """Encode the three parts with `self.vocab` (texts truncated to --seq-len tokens)."""
+        for part in ("train", "val", "test"):
+            examples = getattr(self.data, part)
+            ids = encode_texts([t for t, _ in examples], self.vocab, self.config.seq_len)
+            setattr(self, f"{part}_x", ids)
+            setattr(self, f"{part}_y", np.asarray([y for _, y in examples], dtype=np.int64))
 
     # -- evaluation -------------------------------------------------------------------------
 
-    def _score(self, seqs: list[np.ndarray], labels: np.ndarray | None) -> tuple[np.ndarray, float]:
-        """Positive-class probabilities (N,) in input order and the mean cross-entropy."""
-        import torch
-        import torch.nn.functional as F
+    def class_metrics(self, labels: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
+        """Accuracy, F1 of positive and [[TN, FP], [FN, TP]], positive at probability >= 0.5."""
+        return binary_metrics(labels, (probs[:, 1] >= 0.5).astype(np.int64))
 
-        order = np.argsort([len(s) for s in seqs], kind="stable")
-        probs = np.zeros(len(seqs))
-        loss = 0.0
-        self.model.eval()
-        with torch.inference_mode():
-            for i in range(0, len(order), EVAL_BATCH):
-                index = order[i : i + EVAL_BATCH]
-                ids, lengths = pad_batch([seqs[k] for k in index])
-                logits, _ = self.model(ids.to(self.device), lengths)
-                probs[index] = torch.softmax(logits.float(), -1)[:, 1].cpu().numpy()
-                if labels is not None:
-                    target = torch.from_numpy(labels[index]).to(self.device)
-                    loss += float(F.cross_entropy(logits, target, reduction="sum"))
-        self.model.train()
-        return probs, loss / max(len(seqs), 1)
-
-    def _metrics(self, prefix: str, seqs: list[np.ndarray], labels: np.ndarray) -> dict[str, Any]:
-        probs, loss = self._score(seqs, labels)
-        m = binary_metrics(labels, (probs >= 0.5).astype(np.int64))
-        return {
-            f"{prefix}_accuracy": round(m["accuracy"], 5),
-            f"{prefix}_f1": round(m["f1"], 5),
-            f"{prefix}_loss": round(loss, 5),
-            f"{prefix}_confusion": m["confusion"],
-        }
-
-    def _validate(self) -> dict[str, float]:
-        """Validation metrics of the current weights (once per step); updates the best weights."""
-        if self._val_cache is not None and self._val_cache[0] == self.steps:
-            return self._val_cache[1]
-        metrics = self._metrics("val", self.val_x, self.val_y)
-        metrics.pop("val_confusion")
-        accuracy = metrics["val_accuracy"]
-        if self.best_val is None or accuracy > self.best_val:
-            self.best_val, self.bad_epochs = accuracy, 0
-            self.best_state = {
-                k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()
-            }
-        else:
-            self.bad_epochs += 1
-        self._val_cache = (self.steps, metrics)
-        return metrics
-
-    def evaluate(self, quick: bool = False) -> dict[str, float]:
-        """quick: part of validation; full: all of validation, then test on the best weights."""
-        if quick:
-            pick = np.random.default_rng(0).permutation(len(self.val_x))[:QUICK_EVAL_TEXTS]
-            m = self._metrics("val", [self.val_x[i] for i in pick], self.val_y[pick])
-            return {"val_accuracy": m["val_accuracy"], "val_loss": m["val_loss"]}
-        self._validate()
-        report = self._test_best()
-        self.confusion = report.pop("test_confusion")
-        return {"val_accuracy": float(self.best_val or 0.0), **report}
-
-    def details(self) -> dict[str, Any]:
-        """What the last full evaluation found besides its numbers: the test confusion matrix."""
-        return {
-            "confusion_matrix": {
-                "rows": "true label",
-                "columns": "predicted",
-                "labels": list(LABELS),
-                "matrix": self.confusion,
-            }
-        }
-
-    def _test_best(self) -> dict[str, Any]:
-        """Test metrics of the best weights, with the confusion matrix [[TN, FP], [FN, TP]]."""
-        current = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        if self.best_state is not None:
-            self.model.load_state_dict(self.best_state)
-        try:
-            return self._metrics("test", self.test_x, self.test_y)
-        finally:
-            self.model.load_state_dict(current)
+    def best_metrics(self) -> dict[str, Any]:
+        """The best validation accuracy and the test metrics."""
+        return {"val_accuracy": float(self.best_val or 0.0)} | self._metrics(
+            "test", self.test_x, self.test_y
+        )
 
     # -- state ------------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "best_model": self.best_state or self.model.state_dict(),
-            "best_val": self.best_val,
-            "bad_epochs": self.bad_epochs,
-            "steps": self.steps,
-            "vocab": list(self.vocab.itos),
-            "tokenizer": self.vocab.kind,
-        }
+        return super().state_dict() | {"tokenizer": self.vocab.kind}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        vocab = Vocab(tuple(state["vocab"]), state["tokenizer"])
-        if vocab.itos != self.vocab.itos:  # another data set: read it with the model's vocabulary
-            self.vocab = vocab
-            self.train_x, self.train_y = self._encode(self.data.train)
-            self.val_x, self.val_y = self._encode(self.data.val)
-            self.test_x, self.test_y = self._encode(self.data.test)
-            self.model = build_model(self.config, len(vocab)).to(self.device)
-            self.optimizer = make_optimizer(self.model, self.config)
-            self._epoch_batches = None
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.best_state = state["best_model"]
-        self.best_val = state["best_val"]
-        self.bad_epochs = state["bad_epochs"]
-        self.steps = state["steps"]
-        self._val_cache = None
+    def _vocab_of(self, state: dict[str, Any]) -> Vocab:
+        return Vocab(tuple(state["vocab"]), state["tokenizer"])
 
 
 SHAPE_FIELDS = ("arch", "layers", "hidden", "embed", "bidirectional", "attention")

@@ -1,5 +1,6 @@
 """The forecasting datasets: four real series (airline passengers, the default, first) and the
-built-in synthetic series (the offline default, last).
+built-in synthetic series (the offline default, last), and the quantities a forecast is measured
+in (the training loss; the RMSE against the naive baselines each run measures).
 
 Light on purpose: imported by `tasks.registry` before torch loads. How each series is read
 (columns, dates, season) is in `tasks.data.series`.
@@ -9,8 +10,26 @@ from __future__ import annotations
 
 import math
 import random
+from typing import TYPE_CHECKING
 
-from tasks.data.info import DatasetInfo, github_raw
+from tasks.data.info import DatasetInfo, Reference, github_raw
+from tasks.engine.quantity import Baseline, Quantity
+
+if TYPE_CHECKING:
+    from tasks.data.profile.detect import Sample
+
+QUANTITIES = (
+    Quantity("loss", higher_is_better=False, train_loss=True, title="loss (scaled)"),
+    Quantity(
+        "RMSE", higher_is_better=False, metrics=("val_rmse", "test_rmse"),
+        baselines=(
+            Baseline("persistence", "persistence_rmse", "test"),
+            Baseline("seasonal naive", "seasonal_naive_rmse", "test"),
+        ),
+    ),
+)  # fmt: skip
+"""The loss is on the model's scaled targets; RMSE (one step ahead) is in the series' units,
+beside the naive forecasts on the same test targets."""
 
 _BROWNLEE = ("jbrownlee/Datasets", "d20fcb6402ae34e653d4513b00f39257bb37ed7f")
 _TSDL = "no license stated (jbrownlee/Datasets; Time Series Data Library, R. Hyndman)"
@@ -44,6 +63,15 @@ DATASETS = (
         license=_TSDL,
         size_bytes=2180,
         shared_path="timeseries/airline-passengers.csv",
+        references=(
+            Reference(
+                "seasonal naive + drift",
+                15.7,
+                "RMSE",
+                "test",
+                "seasonal naive with drift, the last 48 months (BENCHMARKS.md)",
+            ),
+        ),
     ),
     DatasetInfo(
         name="daily-min-temperatures",
@@ -96,3 +124,9 @@ DATASETS = (
     ),
 )
 """airline-passengers first (the default), the offline default last."""
+
+
+def recognise(sample: Sample) -> bool:
+    """Whether a local path is a series `tasks.data.series.load_series` reads: a CSV or TSV
+    text file (which column holds the values is its reader's to say)."""
+    return sample.text is not None and sample.name.endswith((".csv", ".tsv"))

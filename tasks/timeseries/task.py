@@ -31,6 +31,7 @@ An epoch is as many shuffled passes over the training windows as make at least
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -93,7 +94,6 @@ class TimeSeriesTask(TaskBase):
         phase = series.phase(len(series) + MAX_HORIZON)
         self._calendar = np.stack([np.sin(2 * np.pi * phase), np.cos(2 * np.pi * phase)], 1)
         self.train_targets = np.arange(self.min_target, self.split.val_start - self.outputs + 1)
-        self._epoch_batches: tuple[int, list[np.ndarray]] | None = None
         self._build_model()
 
     # -- setup -------------------------------------------------------------------------------
@@ -146,19 +146,20 @@ class TimeSeriesTask(TaskBase):
         ahead = targets[:, None] + np.arange(self.outputs)[None, :]  # (N, outputs)
         return self._inputs(z[back], back), z[ahead].astype(np.float32)
 
-    def batches(self, epoch: int) -> list[np.ndarray]:
+    def batches(self, epoch: int) -> Sequence[np.ndarray]:
         """Target indices per batch; shuffled passes, seeded by (seed, epoch)."""
-        if self._epoch_batches is None or self._epoch_batches[0] != epoch:
-            rng = np.random.default_rng([self.config.seed, epoch])
-            size = self.config.batch
-            per_pass = max(1, math.ceil(len(self.train_targets) / size))
-            passes = max(1, math.ceil(MIN_STEPS_PER_EPOCH / per_pass))
-            out: list[np.ndarray] = []
-            for _ in range(passes):
-                order = rng.permutation(self.train_targets)
-                out.extend(order[i : i + size] for i in range(0, len(order), size))
-            self._epoch_batches = (epoch, out)
-        return self._epoch_batches[1]
+        return self.seeded_batches(epoch, self._passes)
+
+    def _passes(self, rng: np.random.Generator) -> list[np.ndarray]:
+        """Batches of shuffled passes over the training targets, at least `MIN_STEPS_PER_EPOCH`."""
+        size = self.config.batch
+        per_pass = max(1, math.ceil(len(self.train_targets) / size))
+        passes = max(1, math.ceil(MIN_STEPS_PER_EPOCH / per_pass))
+        out: list[np.ndarray] = []
+        for _ in range(passes):
+            order = rng.permutation(self.train_targets)
+            out.extend(order[i : i + size] for i in range(0, len(order), size))
+        return out
 
     def start_epoch(self, epoch: int) -> None:
         pass  # windows are independent: nothing is carried between batches

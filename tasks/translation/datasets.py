@@ -1,11 +1,26 @@
-"""The translation datasets: Multi30k English-German (the default) and two Tatoeba pair files.
+"""The translation datasets: Multi30k English-German (the default) and two Tatoeba pair files,
+and the quantities a translation model is measured in (the training loss, BLEU).
 
 Light on purpose: imported by `tasks.registry` before torch loads. No offline default.
 """
 
 from __future__ import annotations
 
-from tasks.data.info import DatasetInfo, RemoteFile, github_raw
+from typing import TYPE_CHECKING
+
+from tasks.data.info import DatasetInfo, Reference, RemoteFile, github_raw
+from tasks.engine.quantity import Quantity
+
+if TYPE_CHECKING:
+    from tasks.data.profile.detect import Sample
+
+QUANTITIES = (
+    Quantity("loss", higher_is_better=False, train_loss=True),
+    Quantity("BLEU", higher_is_better=True, metrics=("val_bleu", "test_bleu")),
+)
+"""Greedy validation BLEU selects; a full evaluation adds test BLEU with beam search."""
+
+_BENTREVETT = "bentrevett/pytorch-seq2seq tutorial"
 
 _M30K = ("multi30k/dataset", "a3d2e0d26b56f3846f66a952536ffed4e401d05a")
 _TATOEBA = "CC-BY 2.0 (France); attribution: tatoeba.org and manythings.org/anki"
@@ -45,6 +60,10 @@ DATASETS = (
         size_bytes=sum(f.size_bytes for f in _M30K_FILES),
         shared_path="translation/multi30k-en-de",
         files=_M30K_FILES,
+        references=(
+            Reference("GRU", 20.6, "BLEU", "test", f"{_BENTREVETT} 2 (GPU), test2016"),
+            Reference("GRU + attention", 28.3, "BLEU", "test", f"{_BENTREVETT} 3 (GPU), test2016"),
+        ),
     ),
     DatasetInfo(
         name="tatoeba-cmn-eng",
@@ -81,3 +100,14 @@ DATASETS = (
     ),
 )
 """multi30k first: the default."""
+
+
+def recognise(sample: Sample) -> bool:
+    """Whether a local path is what `tasks.data.parallel.load_corpus` reads: a folder with
+    Multi30k's ``train.en`` and ``train.de``, or a file (not a .csv or .tsv table) whose first
+    lines all hold a tab (Tatoeba's pairs)."""
+    if sample.is_dir:
+        return (sample.path / "train.en").is_file() and (sample.path / "train.de").is_file()
+    lines = sample.lines
+    table = sample.name.endswith((".csv", ".tsv"))
+    return not table and bool(lines) and all("\t" in line for line in lines)

@@ -19,6 +19,7 @@ number; its signature is in the run's dataset note.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -119,21 +120,21 @@ class TranslationTask(TaskBase):
         seed_everything(config.seed)  # the initial weights depend on the seed alone
         self.model = build_model(config, len(self.src_vocab), len(self.tgt_vocab)).to(self.device)
         self.optimizer = make_optimizer(self.model, config)
-        self._epoch_batches: tuple[int, list[np.ndarray]] | None = None
+        self._epoch_batches = None  # the pairs were (re)encoded: batch them again
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
 
     # -- training ---------------------------------------------------------------------------
 
-    def batches(self, epoch: int) -> list[np.ndarray]:
+    def batches(self, epoch: int) -> Sequence[np.ndarray]:
         """Training pair indices per batch, grouped by source length, seeded by (seed, epoch)."""
-        if self._epoch_batches is None or self._epoch_batches[0] != epoch:
-            rng = np.random.default_rng([self.config.seed, epoch])
+
+        def groups(rng: np.random.Generator) -> list[np.ndarray]:
             lengths = np.array([len(self.train.src[i]) for i in self.keep], dtype=np.float64)
-            groups = bucketed_batches(lengths, self.config.batch, rng)
-            self._epoch_batches = (epoch, [self.keep[g] for g in groups])
-        return self._epoch_batches[1]
+            return [self.keep[g] for g in bucketed_batches(lengths, self.config.batch, rng)]
+
+        return self.seeded_batches(epoch, groups)
 
     def start_epoch(self, epoch: int) -> None:
         pass  # sentence pairs are independent: nothing is carried between batches

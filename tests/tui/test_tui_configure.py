@@ -9,7 +9,9 @@ from textual.app import App
 from textual.widgets import Button, Input, Select
 from tui_helpers import ScreenApp, set_value, wait_for
 
+from tasks.data.catalogue import get_dataset
 from tasks.data.info import DatasetError
+from tasks.data.resolve import status
 from tasks.engine.settings import TrainConfig
 from tui.screens.architecture import ArchChoice
 from tui.screens.configure import ConfigureScreen
@@ -172,6 +174,48 @@ async def test_failed_download_says_why_and_offers_the_offline_default(monkeypat
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert app.results[0].dataset == "pydoc-prose"
+
+
+@pytest.mark.parametrize(
+    ("task", "dataset", "copy"),
+    [("names", "names", "folder"), ("sentiment", "rt-polarity", "folder"),
+     ("sentiment", "imdb", "file")],
+)  # fmt: skip
+async def test_a_download_with_no_offline_default_says_so(
+    task: str, dataset: str, copy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before Start: the status line says there is nothing to fall back on; after a failed
+    download: what to do instead (and no offline button)."""
+
+    def failing_fetch(name, progress=None):
+        raise DatasetError(f"could not download {name}", reason="connection refused")
+
+    monkeypatch.setattr("tui.screens.configure.fetch", failing_fetch)
+    app = ScreenApp(ConfigureScreen(task, ArchChoice("gru", 1, 32, 32)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        picker = app.screen.query_one(DatasetPicker)
+        picker.select(dataset)
+        await pilot.pause()
+        line = str(app.screen.query_one("#dataset-status").render())
+        expected = f"{status(get_dataset(dataset))} when you start; no offline default: if it "
+        assert expected + f"fails, give a local {copy} · " in line, line
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: picker.failure != "")
+        text = str(app.screen.query_one("#dataset-failure-text").render())
+        assert text == (
+            "Could not download it: connection refused. "
+            "There is no offline default: choose a local file or folder above."
+        )
+        assert not app.screen.query("#dataset-offline") and app.results == []
+
+
+async def test_a_download_with_an_offline_default_does_not_warn() -> None:
+    app = ScreenApp(ConfigureScreen("charlm", CHOICE))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        line = str(app.screen.query_one("#dataset-status").render())
+        assert "download 1.1 MB when you start · " in line and "offline" not in line
 
 
 async def test_escape_goes_back_with_none() -> None:

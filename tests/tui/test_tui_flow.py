@@ -15,6 +15,7 @@ from tui.screens.runs import RunsScreen
 from tui.screens.train import TrainScreen
 from tui.widgets.generated_text import GeneratedText
 from tui.widgets.loss_chart import LossChart
+from tui.widgets.quantity_charts import QuantityCharts
 
 
 async def new_tiny_run(pilot, small_text: Path, arch: str) -> TrainScreen:
@@ -31,7 +32,7 @@ async def test_home_to_train_to_play_to_runs_to_compare_to_resume(small_text: Pa
         # train a first model
         train = await new_tiny_run(pilot, small_text, "lstm")
         first_run = train.run_dir
-        assert train.query_one("#loss-chart", LossChart).series["val"][1]
+        assert train.query_one(QuantityCharts).curves["nats/char"].series["val"][1]
 
         # play with it
         await pilot.press("g")
@@ -69,7 +70,7 @@ async def test_home_to_train_to_play_to_runs_to_compare_to_resume(small_text: Pa
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
         resumed = app.screen
-        assert len(resumed.query_one("#loss-chart", LossChart).series["train"][0]) > 0
+        assert len(resumed.query_one(QuantityCharts).curves["nats/char"].series["train"][0]) > 0
         await wait_for(pilot, lambda: resumed.state in ("finished", "failed"), 60)
         assert resumed.state == "finished", resumed.failure
         info = read_run(first_run)
@@ -91,8 +92,8 @@ async def test_quitting_mid_training_stops_the_worker_and_keeps_the_checkpoint(
         await pilot.pause()
         screen = TrainScreen.new(tiny_config(small_text, epochs=500))
         await app.push_screen(screen)
-        chart = screen.query_one("#loss-chart", LossChart)
-        await wait_for(pilot, lambda: bool(chart.series.get("train")), 60)  # a step was made
+        curves = screen.query_one(QuantityCharts).curves["nats/char"]
+        await wait_for(pilot, lambda: bool(curves.series.get("train")), 60)  # a step was made
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: not app.is_running, 30)  # a hang guard, not a timing
     assert screen.stop_event.is_set()

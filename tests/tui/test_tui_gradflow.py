@@ -60,7 +60,8 @@ async def test_two_runs_side_by_side_from_events() -> None:
         xs, ys = chart.series["rnn (1)"]
         assert xs[0] == 0 and xs[-1] == 39  # distance from the end
         assert ys[-1] - ys[0] == pytest.approx(39 * math.log10(0.5), rel=1e-3)
-        assert screen.query_one("#gf-loss-1", LossChart).anchors == {"baseline": 0.167}
+        [baseline] = screen.query_one("#gf-loss-1", LossChart).references
+        assert (baseline.label, baseline.value, baseline.split) == ("predicting 1", 0.167, "val")
         text = screen_text(app)
         assert "||dL/dh_1|| / ||dL/dh_T|| = 1.82e-12" in text  # 0.5 ** 39, 4 digits
         assert "= 4.55e-01" in text  # 0.98 ** 39

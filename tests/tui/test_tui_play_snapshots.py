@@ -61,7 +61,13 @@ def test_translate_play(snap_compare) -> None:
         screen = TranslatePlayScreen(checkpoint)
         await pilot.app.push_screen(screen)
         await wait_until_ready(pilot, screen)
-        screen.query_one("#source", Input).value = "Ein mann läuft auf die straße."
+        source = screen.query_one("#source", Input)
+        # Typed into the focused box, as a person does: the box scrolls to the cursor at the
+        # end. (Setting `value` scrolled it or not depending on whether the focus the ready
+        # screen gives the box arrived before or after the value.)
+        await wait_for(pilot, lambda: source.has_focus)
+        await pilot.press(*"Ein mann läuft auf die straße.")
+        assert source.value == "Ein mann läuft auf die straße."
         await pilot.press("ctrl+g")
         await wait_for(pilot, lambda: screen.last_translation is not None)
 

@@ -6,11 +6,11 @@ import time
 from pathlib import Path
 
 from textual.widgets import DataTable
-from tui_helpers import ScreenApp, screen_text, sent, wait_for
+from tui_helpers import ScreenApp, screen_text, sent, wait_for, write_task_run
 
 from tui.messages import PlayRequested, ResumeRequested
-from tui.screens.runs import RunsScreen, short_date, short_metric
-from tui.widgets.loss_chart import LossChart
+from tui.screens.runs import RunsScreen, short_date, short_metric, short_value
+from tui.widgets.quantity_charts import QuantityCharts
 
 
 async def test_lists_runs_newest_first_with_best_metric(fake_runs: list[Path]) -> None:
@@ -20,13 +20,14 @@ async def test_lists_runs_newest_first_with_best_metric(fake_runs: list[Path]) -
         table = app.screen.query_one(DataTable)
         assert table.row_count == 3
         first = [str(c) for c in table.get_row_at(0)]
-        assert first[1:6] == ["2025-01-03", "charlm", "rnn", "tiny-shakespeare", "stopped"]
-        assert first[7] == "loss 2.03"
+        assert first[1:5] == ["2025-01-03", "charlm", "rnn", "stopped"]
+        assert first[6:] == ["nats 2.03", "tiny-shakespeare"]  # the best full evaluation
         text = screen_text(app)
-        assert "Curves · 20250103-110000-charlm-rnn-tiny-shakespeare" in text
-        chart = app.screen.query_one(LossChart)
-        assert set(chart.series) == {"train", "val"}
-        assert chart.anchors["5-gram"] == 1.69
+        assert "20250103-110000" in text  # the folder, in the settings
+        assert "loss (nats/char) · lower is better" in text
+        charts = app.screen.query_one(QuantityCharts)
+        assert set(charts.curves["nats/char"].series) == {"train", "val"}
+        assert [r.value for r in charts.curves["nats/char"].references] == [1.69, 1.88, 1.47]
 
 
 async def test_moving_shows_that_run_and_marking_overlays(fake_runs: list[Path]) -> None:
@@ -35,17 +36,17 @@ async def test_moving_shows_that_run_and_marking_overlays(fake_runs: list[Path])
         await pilot.pause()
         await pilot.press("down")
         await pilot.pause()
-        assert "Curves · 20250102-100000-charlm-gru" in screen_text(app)
+        assert "20250102-100000" in screen_text(app)  # its folder, in the settings
         await pilot.press("space", "down", "space")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, RunsScreen)
         assert [p.name[:15] for p in screen.marked] == ["20250102-100000", "20250101-090000"]
-        chart = screen.query_one(LossChart)
-        assert len(chart.series) == 4  # train and val of each
-        assert len(set(chart.series_colors.values())) == 2  # one colour per run
-        assert chart.anchors == {}
-        assert "Comparing 2 run(s)" in screen_text(app)
+        curves = screen.query_one(QuantityCharts).curves["nats/char"]
+        assert set(curves.series) == {"gru train", "gru val", "lstm train", "lstm val"}
+        assert len(set(curves.colors[name] for name in curves.series)) == 2  # a colour a run
+        assert len(curves.references) == 3  # the same data: its references
+        assert "● gru ● lstm" in screen_text(app)
         await pilot.press("escape")  # clears the marks first
         await pilot.pause()
         assert screen.marked == [] and app.screen is screen
@@ -111,3 +112,32 @@ def test_dates_this_year_drop_the_year() -> None:
     assert short_date("2025-01-03 11:00:00") == "2025-01-03"
     assert short_metric("val_loss") == "loss" and short_metric("test_bleu") == "bleu"
     assert short_metric("rmse") == "rmse"
+
+
+def test_values_in_the_table_have_three_digits_and_no_exponent() -> None:
+    values = (0.7812, 31.24, 30.96, 1.5234, 0.001023, 0.78, 99.97, 142.5, 2345.6)
+    assert [short_value(v) for v in values] == [
+        "0.781", "31.2", "31", "1.52", "0.00102", "0.78", "100", "142", "2,346"
+    ]  # fmt: skip
+
+
+async def test_a_metric_chart_first_and_the_best_metric_readable_at_80_columns(
+    user_dirs: Path,
+) -> None:
+    root = user_dirs / "home" / "runs"
+    write_task_run(root, "translation", "gru", "2025-01-06 10:00:00")
+    write_task_run(root, "sentiment", "lstm", "2025-01-02 09:00:00", steps=450, pace=1.6)
+    app = ScreenApp(RunsScreen())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "BLEU 31 " in text and "acc 0.745" in text  # short names, whole values
+        charts = app.screen.query_one(QuantityCharts)
+        assert [q.name for q in charts.shown()] == ["BLEU"]  # one fits: the metric
+        assert "BLEU · higher is better" in text and "GRU · test 20.6" in text
+        await pilot.press("c")
+        await wait_for(pilot, lambda: "loss · lower is better" in screen_text(app))
+        assert "GRU · test" not in screen_text(app)  # BLEU's references stay on BLEU's chart
+        await pilot.press("down")  # the sentiment run: its accuracy, then F1, then its loss
+        await wait_for(pilot, lambda: "NBSVM · test 0.794" in screen_text(app))
+        assert [q.name for q in charts.shown()] == ["accuracy"]

@@ -8,13 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Static, TextArea
-from tui_helpers import (
-    ScreenApp,
-    screen_text,
-    train_through_the_app,
-    wait_for,
-    wait_until_ready,
-)
+from tui_helpers import ScreenApp, screen_text, train_and_play, wait_for, wait_until_ready
 
 from tui.cli import main
 from tui.screens.play import play_screen_for
@@ -134,8 +128,6 @@ async def test_a_broken_checkpoint_shows_an_error(tmp_path: Path) -> None:
 
 async def test_home_to_train_to_play(tmp_path: Path) -> None:
     """The real app: choose sentiment, train a tiny model on a local CSV, then play with it."""
-    from textual.widgets import OptionList
-
     from tui.app import make_app
 
     positive, negative, filler = WORDS["words"]
@@ -146,19 +138,7 @@ async def test_home_to_train_to_play(tmp_path: Path) -> None:
     data.write_text("\n".join(rows) + "\n")
     app = make_app(preload_torch=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        tasks = app.screen.query_one("#tasks", OptionList)
-        tasks.highlighted = [
-            tasks.get_option_at_index(i).id for i in range(tasks.option_count)
-        ].index("sentiment")
-        await pilot.pause()
-        sizes = {"hidden": "8", "layers": "1", "embed": "8"}
-        settings = {"batch": "16", "epochs": "2", "threads": "1"}
-        await train_through_the_app(pilot, data, sizes, settings)
-        await pilot.press("g")
-        await wait_for(pilot, lambda: isinstance(app.screen, SentimentPlayScreen))
-        play = app.screen
-        await wait_until_ready(pilot, play)
+        play = await train_and_play(pilot, "sentiment", data, SentimentPlayScreen)
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert play.query_one("#review", TextArea).text == EXAMPLES["words"][0]

@@ -6,21 +6,24 @@ import json
 import time
 from pathlib import Path
 
-from fake_events import FakeTrainer, nan_failure, run_until, steps
+from fake_events import TASK_DATASETS, FakeTrainer, nan_failure, run_until, steps
 from tui_helpers import ScreenApp, screen_text, tiny_config, wait_for
 
 from tasks.engine.runs import read_history, read_run
 from tasks.engine.settings import ConfigError
 from tui import messages
-from tui.screens.train import TrainScreen, anchors_for
-from tui.widgets.loss_chart import REDRAW_S, LossChart, downsample, integer_ticks
+from tui.screens.train import TrainScreen
+from tui.widgets.loss_chart import REDRAW_S, downsample, integer_ticks
+from tui.widgets.quantity_charts import QuantityCharts
 from tui.widgets.run_stats import RunStats
 from tui.widgets.train_progress import TrainProgress
 
 
-def fake_screen(events, delay: float = 0.0, hold: bool = False) -> tuple[TrainScreen, FakeTrainer]:
+def fake_screen(
+    events, delay: float = 0.0, hold: bool = False, task: str = "charlm"
+) -> tuple[TrainScreen, FakeTrainer]:
     trainer = FakeTrainer(events, delay=delay, hold=hold)
-    screen = TrainScreen(lambda: trainer, task="charlm", dataset="tiny-shakespeare", epochs=2)
+    screen = TrainScreen(lambda: trainer, task=task, dataset=TASK_DATASETS[task], epochs=2)
     return screen, trainer
 
 
@@ -29,11 +32,6 @@ def test_bridge_maps_every_event_kind() -> None:
     kinds = {type(messages.for_event(e)).__name__ for e in events}
     assert kinds == {"RunStarted", "StepLogged", "EvalLogged"}
     assert isinstance(messages.for_event(nan_failure()), messages.RunFailed)
-
-
-def test_anchors_only_for_the_default_dataset() -> None:
-    assert anchors_for("charlm", "tiny-shakespeare")["5-gram"] == 1.69
-    assert anchors_for("charlm", "/some/file.txt") == {}
 
 
 def test_step_axis_ticks_are_whole_numbers_from_end_to_end() -> None:
@@ -59,17 +57,70 @@ async def test_events_drive_chart_stats_and_progress() -> None:
                        (screen.query_one(RunStats).step is not None and
                        screen.query_one(RunStats).step.step == 300))  # fmt: skip
         # the chart and the numbers repaint on their timers (every REDRAW_S / STATS_EVERY_S)
-        await wait_for(pilot, lambda: "5-gram 1.69" in screen_text(app))
-        chart = screen.query_one("#loss-chart", LossChart)
-        assert len(chart.series["train"][0]) == 30
-        assert chart.series["val"][0] == [100.0, 200.0, 300.0]
-        assert chart.anchors == {"5-gram": 1.69, "nanoGPT CPU": 1.88, "baby GPT (A100)": 1.47}
+        await wait_for(pilot, lambda: "5-gram · val 1.69" in screen_text(app))
+        charts = screen.query_one(QuantityCharts)
+        assert [q.name for q in charts.shown()] == ["nats/char"]  # the loss is the metric
+        curves = charts.curves["nats/char"]
+        assert len(curves.series["train"][0]) == 30
+        assert curves.series["val"][0] == [100.0, 200.0, 300.0]
+        assert [r.label for r in curves.references] == ["5-gram", "nanoGPT CPU", "baby GPT (A100)"]
         stats = screen.query_one(RunStats)
         assert stats.best == stats.metrics["val_loss"]
         assert screen.query_one(TrainProgress).progress == 0.5
         text = screen_text(app)
-        for needle in ("21,500", "3,320,129", "300 / 600", "5-gram 1.69", "nanoGPT CPU 1.88"):
+        for needle in ("21,500", "3,320,129", "300 / 600", "nanoGPT CPU · val 1.88"):
             assert needle in text, needle
+        assert "loss (nats/char) · lower is better" in text
+        assert not screen.check_action("cycle_chart", ())  # nothing else to show
+
+
+async def test_the_metric_has_its_own_chart_with_only_its_references() -> None:
+    screen, _ = fake_screen(run_until(300, task="sentiment"), task="sentiment")
+    app = ScreenApp(screen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        charts = screen.query_one(QuantityCharts)
+        await wait_for(pilot, lambda: "NBSVM · test 0.794" in screen_text(app))
+        assert [q.name for q in charts.shown()] == ["loss", "accuracy"]  # two fit, stacked
+        accuracy, loss, f1 = (charts.curves[n] for n in ("accuracy", "loss", "F1"))
+        assert accuracy.series["val"][0] == [100.0, 200.0, 300.0]
+        assert accuracy.series["test"] == ([300.0], [0.758])  # the full evaluation only
+        assert loss.series["val"][0] == [100.0, 200.0] and loss.series["test"][0] == [300.0]
+        assert f1.series == {"test": ([300.0], [0.766])}
+        assert [r.label for r in accuracy.references] == ["NBSVM"]
+        assert loss.references == () and f1.references == ()
+        text = screen_text(app)
+        assert "accuracy · higher is better" in text and "loss · lower is better" in text
+        await pilot.press("c")  # the second chart switches to F1; the loss stays
+        await wait_for(pilot, lambda: "F1 · higher is better" in screen_text(app))
+        assert [q.name for q in charts.shown()] == ["loss", "F1"]
+        assert "NBSVM" not in screen_text(app)
+
+
+async def test_one_chart_at_a_time_on_a_small_terminal() -> None:
+    screen, _ = fake_screen(run_until(300, task="translation"), task="translation")
+    app = ScreenApp(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        charts = screen.query_one(QuantityCharts)
+        await wait_for(pilot, lambda: len(charts.curves["BLEU"].series.get("val", ([],))[0]) == 3)
+        assert [q.name for q in charts.shown()] == ["loss"]
+        assert "c: BLEU" in screen_text(app)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: "BLEU · higher is better" in screen_text(app))
+        assert [q.name for q in charts.shown()] == ["BLEU"]
+        assert "GRU + attention · test 28.3" in screen_text(app)
+
+
+async def test_baselines_measured_by_the_run_are_drawn_on_their_quantity() -> None:
+    screen, _ = fake_screen(run_until(200, task="timeseries"), task="timeseries")
+    app = ScreenApp(screen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        charts = screen.query_one(QuantityCharts)
+        await wait_for(pilot, lambda: len(charts.curves["RMSE"].references) == 3)
+        rmse = charts.curves["RMSE"]
+        labels = {r.label: (r.value, r.split) for r in rmse.references}
+        assert labels == {"seasonal naive + drift": (15.7, "test"), "persistence": (46.1, "test"),
+                          "seasonal naive": (41.92, "test")}  # fmt: skip
+        assert charts.curves["loss"].references == ()
 
 
 async def test_pause_save_and_stop_keys(tmp_path: Path) -> None:
@@ -119,7 +170,7 @@ async def test_chart_redraws_at_a_bounded_rate() -> None:
     app = ScreenApp(screen)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        chart = screen.query_one("#loss-chart", LossChart)
+        chart = screen.query_one(QuantityCharts).charts[0]
         before = chart.redraws
         start = time.monotonic()
         for event in steps(2_000, total=2_000, every=1):  # 2000 points, posted at once
@@ -167,7 +218,7 @@ async def test_chart_text_is_reused_until_the_figure_changes() -> None:
     app = ScreenApp(screen)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        chart = screen.query_one("#loss-chart", LossChart)
+        chart = screen.query_one(QuantityCharts).charts[0]
         chart.add_point("train", 1, 2.0)
         chart.add_point("train", 2, 1.5)
         chart.replot()

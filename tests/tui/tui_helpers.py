@@ -81,6 +81,27 @@ async def train_through_the_app(
     return screen
 
 
+async def train_and_play(pilot: Pilot, task: str, data: Path, play: type[Screen]) -> Screen:
+    """From Home just opened: choose `task`, train a tiny model on `data` through the app (one
+    layer of 8, embed 8, batch 16, 2 epochs, 1 thread) and press g; the `play` screen, ready."""
+    from textual.widgets import OptionList
+
+    app = pilot.app
+    await pilot.pause()
+    tasks = app.screen.query_one("#tasks", OptionList)
+    ids = [tasks.get_option_at_index(i).id for i in range(tasks.option_count)]
+    tasks.highlighted = ids.index(task)
+    await pilot.pause()
+    sizes = {"hidden": "8", "layers": "1", "embed": "8"}
+    settings = {"batch": "16", "epochs": "2", "threads": "1"}
+    await train_through_the_app(pilot, data, sizes, settings)
+    await pilot.press("g")
+    await wait_for(pilot, lambda: isinstance(app.screen, play))
+    screen = app.screen
+    await wait_until_ready(pilot, screen)
+    return screen
+
+
 def sent(messages: list, kind: type) -> list:
     """The messages of a kind from a `message_hook` log, each once (they repeat as they bubble)."""
     unique: dict[int, object] = {}
@@ -146,6 +167,39 @@ def write_fake_run(
                "metrics": {"val_loss": final + 0.08, "val_bpc": round((final + 0.08) / 0.6931, 4)},
                "primary_metric": "val_loss", "started": started, "config": config}  # fmt: skip
     (run / "summary.json").write_text(json.dumps(summary))
+    return run
+
+
+def write_task_run(
+    root: Path,
+    task: str,
+    arch: str,
+    started: str,
+    steps: int = 600,
+    status: str = "finished",
+    pace: float = 1.0,
+) -> Path:
+    """A run folder of `task` on its fake data (`fake_events`): the steps and evaluations of
+    `run_until(steps)` as history (`pace` > 1: a slower learner), and a summary with the last
+    evaluation's metrics."""
+    from fake_events import TASK_DATASETS, run_until
+
+    from tasks.engine.runs import append_history, write_summary
+
+    dataset = TASK_DATASETS[task]
+    run = root / f"{started[:10].replace('-', '')}-{started[11:19].replace(':', '')}-{task}-{arch}"
+    run.mkdir(parents=True)
+    events = run_until(steps, steps, task, pace)[1:]  # after Started, as the trainer records them
+    for event in events:
+        append_history(run, json.loads(event.to_json()))
+    metrics = [e.metrics for e in events if e.kind == "eval"][-1]
+    config = {"task": task, "arch": arch, "dataset": dataset, "layers": 1, "hidden": 128,
+              "embed": 64, "lr": 0.003, "schedule": "cosine", "batch": 32, "seq_len": 64,
+              "epochs": 2}  # fmt: skip
+    summary = {"task": task, "arch": arch, "dataset": dataset, "status": status, "reason": None,
+               "step": steps, "epoch": 2, "metrics": metrics, "started": started,
+               "config": config}  # fmt: skip
+    write_summary(run, summary)
     return run
 
 

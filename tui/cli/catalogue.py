@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from tui.cli import data_show
 from tui.cli.common import CliError
 
 
@@ -18,13 +19,16 @@ def register(sub: Any) -> None:
     runs.set_defaults(func=cmd_runs)
 
     data = sub.add_parser("data", help="the dataset registry")
-    data_sub = data.add_subparsers(dest="data_command", metavar="list|fetch|path", required=True)
+    data_sub = data.add_subparsers(
+        dest="data_command", metavar="list|fetch|path|show", required=True
+    )
     data_sub.add_parser("list", help="every dataset with its status")
     fetch = data_sub.add_parser("fetch", help="download a dataset into the cache")
     fetch.add_argument("name", help="a dataset name from `rnn-tui data list`")
     path = data_sub.add_parser("path", help="print where a dataset is on disk")
     path.add_argument("name", help="a dataset name from `rnn-tui data list`")
     data.set_defaults(func=cmd_data)
+    data_show.register(data_sub)  # sets its own func
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from tasks.engine.player import DEFAULT_BATCH, InputError
+from tasks.registry import TASKS
 from tui.cli.common import CliError, fmt_metrics, positive_int
 from tui.cli.inputs import read_inputs, source_name, with_progress
 
-DEDICATED = {"charlm": "generate", "timeseries": "forecast", "translation": "translate"}
-"""Tasks whose players have a command of their own; `predict` serves every other task's player
-(sentiment, and any classifier a registry entry adds)."""
+DEDICATED = {name: info.command for name, info in TASKS.items() if info.command != "predict"}
+"""Tasks whose players have a command of their own (declared by their registry entries);
+`predict` serves every other task's player (sentiment, names, any classifier an entry adds)."""
 TRAINING_FORMATS = (".csv", ".tar.gz", ".tgz", ".tar")
 """Sentiment files read as training data by `eval --dataset` (any other file: text<TAB>label)."""
 
@@ -212,7 +213,6 @@ def _load(args: argparse.Namespace, task: str, payload: Any = None, **options: A
 def _classifier(args: argparse.Namespace) -> Any:
     """The player of a checkpoint whose task has no command of its own (`DEDICATED`)."""
     from tasks.engine.checkpoint import load_checkpoint
-    from tasks.registry import TASKS
 
     payload = load_checkpoint(args.checkpoint)
     task = str(payload.get("task"))

@@ -23,6 +23,7 @@ from tui.messages import DownloadProgressed
 from tui.screens.architecture import ArchChoice
 from tui.widgets.arch_card import human_count
 from tui.widgets.config_form import ChoiceRow, ConfigForm
+from tui.widgets.data_notes import DataNotes
 from tui.widgets.dataset_picker import DatasetPicker, needs_download
 from tui.widgets.field import Field
 
@@ -42,11 +43,15 @@ until everything is valid. Hover a field (or focus it) to read what it does.
 
 A dataset marked *download* is fetched once, with a progress bar, when you start. If the
 download fails you can train on the built-in offline text instead.
+
+For a dataset on this machine, the lines under `--seq-len`, `--vocab-size`, `--max-len` and
+`--min-freq` say what the typed value cuts or covers; **f2** shows the whole dataset.
 """
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("ctrl+r", "start", "Start training", priority=True),
+        Binding("f2", "data", "Data"),
     ]
 
     def __init__(self, task: str, choice: ArchChoice, initial: TrainConfig | None = None) -> None:
@@ -75,6 +80,7 @@ download fails you can train on the built-in offline text instead.
             yield Static(self._summary(), id="configure-summary", classes="panel")
             with Horizontal(id="dataset-box", classes="panel"):
                 yield DatasetPicker(self.task_name, self.base.dataset, id="dataset-picker")
+            yield DataNotes(self.task_name, id="data-notes")
             with Horizontal(id="form-box", classes="panel"):
                 yield ConfigForm(self.base, backends=arch.backends, id="config-form")
         yield Static(IDLE_HELP, id="field-help", classes="hint")
@@ -131,6 +137,7 @@ download fails you can train on the built-in offline text instead.
         self.query_one("#configure-error", Static).update(general)
         self.query_one("#start", Button).disabled = config is None or picker.downloading
         self.config = config
+        self.query_one(DataNotes).follow("" if dataset_error else picker.value, config)
         return config
 
     def _check(
@@ -216,6 +223,13 @@ download fails you can train on the built-in offline text instead.
     @on(DatasetPicker.OfflineChosen)
     def _offline_chosen(self) -> None:
         self.validate_form()
+
+    def action_data(self) -> None:
+        """What is in the chosen dataset, with the settings typed here."""
+        from tui.screens.data import DataScreen
+
+        picker = self.query_one(DatasetPicker)
+        self.app.push_screen(DataScreen(self.task_name, picker.value or None, self.config))
 
     def action_back(self) -> None:
         """Back to the architecture (what is typed here is kept)."""

@@ -60,6 +60,8 @@ exactly the same targets for the model and the baselines.
         Binding("escape", "back", "Back"),
     ]
 
+    task_name = "timeseries"
+
     origin: reactive[int | None] = reactive(None)
     """The last known step of the forecast (None until the model is loaded)."""
 
@@ -105,16 +107,6 @@ exactly the same targets for the model and the baselines.
     def forecaster(self) -> Any:
         """The loaded `SeriesForecaster` (None until then)."""
         return self.model
-
-    def build_model(self) -> Any:
-        """Load the checkpoint and its series (torch)."""
-        from tasks.engine.player import load_player
-
-        return load_player(self.checkpoint, "timeseries")
-
-    def describe(self) -> str:
-        """`gru · 1×16 · airline-passengers (Passengers) · log-seasonal` (model and series)."""
-        return str(self.forecaster.describe())
 
     def ready_text(self, description: str) -> Text:
         """Ready, with the series' note (if any) in yellow."""

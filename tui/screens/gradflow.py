@@ -27,10 +27,10 @@ from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from tasks.engine.settings import TrainConfig
-from tasks.registry import default_config
+from tasks.registry import TASKS, default_config
 from tui.widgets.grad_heatmap import GradHeatmap
 from tui.widgets.gradflow_setup import GradFlowSetup
-from tui.widgets.loss_chart import LossChart
+from tui.widgets.loss_chart import Curves, LossChart
 
 LABELS = {"dl_dh": "||dL/dh_t||", "dhT_dh": "||u^T dh_T/dh_t||"}
 """The two recorded quantities."""
@@ -186,9 +186,11 @@ orthogonal recurrent weights, the clipping threshold, 0 for none), then **ctrl+r
         self.ratios.append(None)
         self.notes.append("")
         self.history.append([])
+        loss = LossChart(id=f"gf-loss-{index}")
+        loss.show(Curves(TASKS["gradflow"].loss_quantity))  # its trivial baseline is drawn too
         panel = Vertical(
             GradHeatmap(id=f"gf-heatmap-{index}"),
-            LossChart(id=f"gf-loss-{index}"),
+            loss,
             id=f"gf-run-{index}",
             classes="panel gf-run",
         )
@@ -229,9 +231,9 @@ orthogonal recurrent weights, the clipping threshold, 0 for none), then **ctrl+r
                 self._add_profile(index, event.gradients)
         elif event.kind == "eval":
             loss.add_point("val", event.step, event.metrics["val_loss"])
-            baseline = event.metrics.get("baseline_mse", event.metrics.get("baseline_loss"))
-            if baseline is not None and not loss.anchors:
-                loss.set_anchors({"baseline": baseline})
+            info = TASKS["gradflow"]
+            dataset = self.runs[index].config.dataset
+            loss.set_references(info.references(info.loss_quantity, dataset, event.metrics))
         elif event.kind == "failed":
             self.notes[index] = f"failed: {event.reason}"
             self._show_caption()

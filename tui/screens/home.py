@@ -29,12 +29,14 @@ Each task is something a recurrent network can learn, with the datasets it train
 whether they are already here (*cached*, *found in data root*), will be downloaded once
 (*download* and the size), or are built in (*offline default*, no network needed).
 
-Press **enter** on a task to choose an architecture, then the hyperparameters, then train.
+Press **enter** on a task to choose an architecture, then the hyperparameters, then train;
+**d** shows what is in its datasets (sizes, lengths, labels, vocabulary, the series).
 """
 
     BINDINGS = [
         Binding("enter", "new_run", "New run", show=True, priority=False),
         Binding("r", "runs", "Runs"),
+        Binding("d", "data", "Data"),
         Binding("q", "app.quit", "Quit"),
     ]
     AUTO_FOCUS = "#tasks"
@@ -74,6 +76,19 @@ Press **enter** on a task to choose an architecture, then the hyperparameters, t
         task = self.query_one(TaskDetail).task_name
         if task is not None:
             self.post_message(NewRunRequested(task))
+
+    def action_data(self) -> None:
+        """Show what is in the highlighted task's datasets."""
+        from tasks.registry import get_task
+        from tui.screens.data import DataScreen
+
+        task = self.query_one(TaskDetail).task_name
+        if task is None:
+            return
+        if get_task(task).profile is None:
+            self.notify(f"{task} generates its data as it trains: there is no dataset to show")
+            return
+        self.app.push_screen(DataScreen(task))
 
     def action_runs(self) -> None:
         """Show the saved runs."""

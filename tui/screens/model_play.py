@@ -1,11 +1,13 @@
 """The part the Play screens share: the model object (generator, predictor, translator,
-forecaster) is loaded from the checkpoint in a thread worker, and the status line says so."""
+forecaster: the task's player) is loaded from the checkpoint in a thread worker, and the status
+line says so; `metrics_text` draws the checkpoint's metrics."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -15,13 +17,37 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 
+def metrics_text(
+    metrics: dict[str, Any],
+    rows: Sequence[tuple[str, str]],
+    width: int = 16,
+    spec: str = ".1%",
+) -> Text:
+    """One line per (key, label) of `rows` whose metric is a number: the label (dim, `width`
+    columns), then the value in the format `spec`; a dim note when none is."""
+    text = Text()
+    for key, label in rows:
+        if isinstance(metrics.get(key), (int, float)):
+            text.append(f"{label:{width}}", style="dim")
+            text.append(f"{metrics[key]:{spec}}\n")
+    if not text:
+        text.append("no metrics in this checkpoint", style="dim")
+    return text
+
+
 class ModelPlayScreen(Screen[None]):
     """A Play screen with a `#play-status` line and a model object loaded off the UI thread.
 
-    Subclasses build the object (`build_model`), describe it (`describe`) and set up what needs
-    it (`model_ready`). Textual runs the `on_mount` of every class, the subclass's first, so a
-    subclass's `on_mount` only sets up its own widgets.
+    Subclasses name their `task_name` (and `player_options`), or build the object otherwise
+    (`build_model`, `describe`), and set up what needs it (`model_ready`). Textual runs the
+    `on_mount` of every class, the subclass's first, so a subclass's `on_mount` only sets up
+    its own widgets.
     """
+
+    task_name: ClassVar[str]
+    """The task whose checkpoints the screen plays (`build_model` loads its player)."""
+    player_options: ClassVar[dict[str, Any]] = {}
+    """Keyword options for the task's player class (e.g. how many answers it lists)."""
 
     @dataclass
     class Loaded(Message):
@@ -53,12 +79,14 @@ class ModelPlayScreen(Screen[None]):
         self.post_message(self.Loaded(self.describe()))
 
     def build_model(self) -> Any:
-        """The model object for `checkpoint` (runs in a thread)."""
-        raise NotImplementedError
+        """The model object for `checkpoint`: the task's player (torch; runs in a thread)."""
+        from tasks.engine.player import load_player
+
+        return load_player(self.checkpoint, self.task_name, **self.player_options)
 
     def describe(self) -> str:
-        """One line about the loaded model."""
-        raise NotImplementedError
+        """One line about the loaded model: its `describe()`."""
+        return str(self.model.describe())
 
     def ready_text(self, description: str) -> Text:
         """The status line once the model is loaded."""

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
-from tui.screens.model_play import ModelPlayScreen
+from tui.screens.model_play import ModelPlayScreen, metrics_text
 
 EXAMPLES = (
     "Dostoevsky", "Nakamura", "O'Neill", "Schmidt", "Rossi", "Nguyen", "Papadopoulos",
@@ -70,6 +70,9 @@ read as unknown, and the note says so.
         Binding("escape", "back", "Back"),
     ]
 
+    task_name = "names"
+    player_options = {"top": SHOWN}
+
     DEFAULT_CSS = """
     NamesPlayScreen #name { margin: 0 0 1 0; }
     NamesPlayScreen #languages, NamesPlayScreen #names-note { height: auto; }
@@ -115,32 +118,12 @@ read as unknown, and the note says so.
         """The loaded `NamesPlayer` (None until then)."""
         return self.model
 
-    def build_model(self) -> Any:
-        """Load the checkpoint (torch)."""
-        from tasks.engine.player import load_player
-
-        return load_player(self.checkpoint, "names", top=SHOWN)
-
-    def describe(self) -> str:
-        return self.player.describe()
-
     def model_ready(self, description: str) -> None:
-        self.query_one("#names-metrics", Static).update(self._metrics_text())
+        self.query_one("#names-metrics", Static).update(metrics_text(self.player.metrics, METRICS))
         name = self.query_one("#name", Input)
         name.focus()
         if name.value:
             self.guess(name.value)
-
-    def _metrics_text(self) -> Text:
-        metrics = self.player.metrics
-        text = Text()
-        for key, label in METRICS:
-            if isinstance(metrics.get(key), (int, float)):
-                text.append(f"{label:16}", style="dim")
-                text.append(f"{metrics[key]:.1%}\n")
-        if not text:
-            text.append("no metrics in this checkpoint", style="dim")
-        return text
 
     # -- guessing ----------------------------------------------------------------------------
 

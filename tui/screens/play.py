@@ -68,6 +68,8 @@ it when it was chosen: green is confident, red a long shot.
         Binding("ctrl+o", "toggle_colour", "Colour"),
     ]
 
+    task_name = "charlm"
+
     generating: reactive[bool] = reactive(False)
     """A stream is running."""
 
@@ -183,16 +185,6 @@ it when it was chosen: green is confident, red a long shot.
     def generator(self) -> Any:
         """The loaded `CharGenerator` (made in the worker, reused; None until then)."""
         return self.model
-
-    def build_model(self) -> Any:
-        """Load the checkpoint (torch)."""
-        from tasks.engine.player import load_player
-
-        return load_player(self.checkpoint, "charlm")
-
-    def describe(self) -> str:
-        """`lstm · 2×256 · 65 characters`."""
-        return str(self.generator.describe())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="play")
     def sample(self, settings: dict[str, Any], stop: threading.Event) -> None:

@@ -13,11 +13,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from tasks.engine.quantity import Quantity
 from tasks.engine.runs import (
     LAST_CHECKPOINT,
     RunInfo,
@@ -34,13 +35,18 @@ from tui.messages import PlayRequested, ResumeRequested
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.play import PLAY_SCREENS
 from tui.screens.resume import ResumeScreen
-from tui.widgets.loss_chart import COLORS, LossChart, rich_color
+from tui.widgets.loss_chart import COLORS, rich_color
+from tui.widgets.quantity_charts import QuantityCharts
 from tui.widgets.run_stats import fmt_metric, metric_label
 
 STATUS_STYLES = {"finished": "green", "stopped": "yellow", "failed": "red", "running": "cyan"}
 
 DATASET_WIDTH = 16
 """Longer dataset names are cut with an ellipsis in the table (the detail has the full path)."""
+NARROW = 100
+"""Below this many columns the table cuts dataset names at `NARROW_DATASET_WIDTH`, so a row
+with its best metric fits in 80 columns."""
+NARROW_DATASET_WIDTH = 11
 
 
 def short_date(started: str) -> str:
@@ -58,7 +64,9 @@ def short_metric(name: str) -> str:
     return name
 
 
-"""Colour of each run status."""
+def short_value(value: float) -> str:
+    """Three significant digits, without an exponent: 0.781, 31.2, 1.52, 0.00102, 142, 2,345."""
+    return f"{value:,.0f}" if abs(value) >= 99.95 else f"{value:.3g}"
 
 
 def primary(run: RunInfo) -> tuple[str, float | None]:
@@ -68,6 +76,22 @@ def primary(run: RunInfo) -> tuple[str, float | None]:
     return name, run.metrics.get(name)
 
 
+def run_labels(runs: list[RunInfo]) -> list[str]:
+    """Short names for overlaid runs: the architecture, with the start time when two share
+    one."""
+    archs = [r.arch for r in runs]
+    return [r.arch if archs.count(r.arch) == 1 else f"{r.arch} {r.started[5:16]}" for r in runs]
+
+
+def metric_cell(run: RunInfo, name: str, value: float | None) -> str:
+    """The table's best metric: the quantity's short name and the value, `acc 0.781`."""
+    if value is None:
+        return "–"
+    info = TASKS.get(run.task)
+    short = info.primary_quantity.short if info else short_metric(name)
+    return f"{short} {short_value(value)}"
+
+
 class RunsScreen(Screen[None]):
     """A table of runs over a chart of the highlighted (or the marked) runs' curves."""
 
@@ -75,8 +99,11 @@ class RunsScreen(Screen[None]):
 ### Runs
 
 Every training run is saved in its own folder with its settings, curves and checkpoints.
-Move through the table to see a run's curves and settings. Mark two or more with **space**
-to overlay their curves (one colour per run; lines are training loss, dots validation loss).
+Move through the table to see a run's curves and settings: the loss and the task's metric
+each on a chart of its own, with reference results in that quantity as dim lines (marked val
+or test). When one chart fits, **c** switches between them. Mark two or more runs with
+**space** to overlay their curves (one colour per run; lines are training loss, dots
+validation, crosses test).
 
 **r** resumes the highlighted run (it continues exactly where it stopped), **p** opens its
 checkpoint in Play, **d** deletes it (after asking).
@@ -84,6 +111,7 @@ checkpoint in Play, **d** deletes it (after asking).
 
     BINDINGS = [
         Binding("space", "mark", "Mark/compare"),
+        Binding("c", "cycle_chart", "Chart", show=False),
         Binding("r", "resume", "Resume"),
         Binding("p", "play", "Play"),
         Binding("d,delete", "delete", "Delete"),
@@ -97,13 +125,14 @@ checkpoint in Play, **d** deletes it (after asking).
         self.marked: list[Path] = []
         """Run folders marked for comparison, in marking order."""
         self._histories: dict[Path, tuple[float, list[dict[str, Any]]]] = {}
+        self._narrow: bool | None = None
+        """Whether the table was last filled for a narrow screen."""
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True, classes="panel")
         with Horizontal(id="runs-lower"):
-            with Vertical(id="runs-chart-box", classes="panel"):
-                yield LossChart(id="runs-chart")
+            yield QuantityCharts(id="runs-charts", primary_first=True)
             with VerticalScroll(id="run-detail-box", classes="panel"):
                 yield Static("", id="run-detail")
         yield Footer()
@@ -111,12 +140,12 @@ checkpoint in Play, **d** deletes it (after asking).
     def on_mount(self) -> None:
         self.sub_title = "saved runs"
         self.query_one("#runs-table").border_title = "Runs"
-        self.query_one("#runs-chart-box").border_title = "Curves"
         self.query_one("#run-detail-box").border_title = "Settings"
         table = self.query_one(DataTable)
+        # the best metric before the dataset: where a row is too wide, the last column is cut
         for key, label in (
             ("mark", " "), ("started", "started"), ("task", "task"), ("arch", "arch"),
-            ("dataset", "dataset"), ("status", "status"), ("step", "steps"), ("metric", "best"),
+            ("status", "status"), ("step", "steps"), ("metric", "best"), ("dataset", "dataset"),
         ):  # fmt: skip
             table.add_column(label, key=key)
         self.reload()
@@ -149,7 +178,7 @@ checkpoint in Play, **d** deletes it (after asking).
             if r.get("event") == "eval" and r.get("full") and name in r.get("metrics", {})
         ]
         if values and info is not None:
-            return name, min(values) if info.lower_is_better else max(values)
+            return name, info.primary_quantity.best(values)
         return name, value
 
     def _cells(self, run: RunInfo) -> list[Any]:
@@ -159,17 +188,18 @@ checkpoint in Play, **d** deletes it (after asking).
             i = self.marked.index(run.path)
             mark = Text("●", style=rich_color(COLORS[i % len(COLORS)]))
         dataset = Path(run.dataset).name if "/" in run.dataset else run.dataset
-        if len(dataset) > DATASET_WIDTH:
-            dataset = dataset[: DATASET_WIDTH - 1] + "…"
+        width = DATASET_WIDTH if self.size.width >= NARROW else NARROW_DATASET_WIDTH
+        if len(dataset) > width:
+            dataset = dataset[: width - 1] + "…"
         return [
             mark,
             short_date(run.started),
             run.task,
             run.arch,
-            dataset,
             Text(run.status, style=STATUS_STYLES.get(run.status, "")),
             f"{run.step:,}",
-            "–" if value is None else f"{short_metric(name)} {fmt_metric(value)}",
+            metric_cell(run, name, value),
+            dataset,
         ]
 
     def history(self, run_dir: Path) -> list[dict[str, Any]]:
@@ -192,59 +222,69 @@ checkpoint in Play, **d** deletes it (after asking).
     # -- display -----------------------------------------------------------------------------
 
     def _show(self) -> None:
-        """Chart: the marked runs overlaid, or else the highlighted run; settings beside it."""
-        chart = self.query_one(LossChart)
-        chart.clear()
-        chart.set_anchors({})
+        """Charts: the marked runs overlaid, or else the highlighted run; settings beside it."""
+        charts = self.query_one(QuantityCharts)
         detail = self.query_one("#run-detail", Static)
         current = self.current
         if current is None:
-            chart.empty_message = "no runs yet: press escape, choose a task and train one"
+            charts.set_empty("no runs yet: press escape, choose a task and train one")
             detail.update(Text("No saved runs yet.", style="dim"))
-            chart.replot()
+            charts.replot()
             self.refresh_bindings()
             return
-        if len(self.marked) >= 1:
+        shown = [current]
+        if self.marked:
             shown = [r for r in self.runs if r.path in self.marked]
             shown.sort(key=lambda r: self.marked.index(r.path))
-            self.query_one("#runs-chart-box").border_title = f"Comparing {len(shown)} run(s)"
+        info = TASKS.get(shown[0].task)
+        if info is None:
+            charts.set_empty(f"no task {shown[0].task!r} in this version: nothing to draw")
         else:
-            shown = [current]
-            self.query_one("#runs-chart-box").border_title = f"Curves · {current.path.name}"
-        for i, run in enumerate(shown):
-            color = COLORS[
-                (self.marked.index(run.path) if run.path in self.marked else i) % len(COLORS)
-            ]
-            label = f"{run.arch} {run.started[5:16]}" if len(shown) > 1 else ""
-            self._plot_run(chart, run, color, label)
-        if len(shown) == 1:
-            info = TASKS.get(current.task)
-            if info is not None and current.dataset == info.default_dataset:
-                chart.set_anchors(info.anchors)
-        chart.empty_message = "this run has no recorded steps"
-        chart.replot()
+            self._plot(charts, shown, info.chart_quantities)
+            if len({(r.task, r.dataset) for r in shown}) == 1:  # the same data: its references
+                for q in info.quantities:
+                    charts.set_references(q.name, info.references(q, shown[0].dataset,
+                                                                  shown[0].metrics))  # fmt: skip
+        charts.lay_out()
+        charts.replot()
         detail.update(self._detail(current))
         self.refresh_bindings()
 
-    def _plot_run(self, chart: LossChart, run: RunInfo, color: str, label: str) -> None:
-        steps_x, steps_y, eval_x, eval_y = [], [], [], []
+    def _plot(
+        self, charts: QuantityCharts, shown: list[RunInfo], quantities: tuple[Quantity, ...]
+    ) -> None:
+        """Each run's curves on the charts of `quantities` that its task measures; marked runs
+        get a colour each."""
+        charts.set_quantities(quantities, empty={
+            q.name: "this run has no recorded steps" if q.train_loss
+            else f"no evaluation of {q.name} recorded" for q in quantities
+        })  # fmt: skip
+        labels = run_labels(shown)
+        for run, label in zip(shown, labels, strict=True):
+            info = TASKS.get(run.task)
+            for q in quantities:
+                if info is None or q not in info.quantities:
+                    continue
+                series = self.curves_of(run, q)
+                if self.marked:
+                    color = COLORS[self.marked.index(run.path) % len(COLORS)]
+                    charts.add_run(q, label, color, series)
+                else:
+                    for split, (xs, ys) in series.items():
+                        charts.curves[q.name].set_series(split, xs, ys)
+
+    def curves_of(self, run: RunInfo, quantity: Quantity) -> dict[str, tuple[list, list]]:
+        """The run's recorded (steps, values) of `quantity` by split (those with points)."""
+        series: dict[str, tuple[list, list]] = {split: ([], []) for split in quantity.splits}
         for record in self.history(run.path):
-            if record.get("event") == "step":
-                steps_x.append(record["step"])
-                steps_y.append(record["loss"])
+            if record.get("event") == "step" and quantity.train_loss:
+                series["train"][0].append(record["step"])
+                series["train"][1].append(record["loss"])
             elif record.get("event") == "eval":
-                key = next((k for k in record.get("metrics", {}) if k.endswith("loss")), None)
-                if key is not None:
-                    eval_x.append(record["step"])
-                    eval_y.append(record["metrics"][key])
-        prefix = f"{label} " if label else ""
-        single = not label
-        if steps_x:
-            chart.set_series(f"{prefix}train", steps_x, steps_y,
-                             color=None if single else color)  # fmt: skip
-        if eval_x:
-            chart.set_series(f"{prefix}val", eval_x, eval_y, marker="dot" if not single else None,
-                             color=None if single else color)  # fmt: skip
+                for split, value in quantity.points(record.get("metrics", {})):
+                    series[split][0].append(record["step"])
+                    series[split][1].append(value)
+        return {split: points for split, points in series.items() if points[0]}
 
     def _detail(self, run: RunInfo) -> RenderableType:
         summary = read_summary(run.path)
@@ -281,6 +321,8 @@ checkpoint in Play, **d** deletes it (after asking).
     # -- actions -----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cycle_chart":
+            return self.query_one(QuantityCharts).can_cycle
         if action in ("mark", "resume", "delete"):
             return self.current is not None
         if action == "play":
@@ -291,6 +333,10 @@ checkpoint in Play, **d** deletes it (after asking).
                 and playable_checkpoint(current.path) is not None
             )
         return True
+
+    def action_cycle_chart(self) -> None:
+        """Show the next quantity on the switchable chart."""
+        self.query_one(QuantityCharts).cycle()
 
     def action_mark(self) -> None:
         """Mark or unmark the highlighted run for comparison."""
@@ -370,6 +416,12 @@ checkpoint in Play, **d** deletes it (after asking).
             self.reload()
             return
         self.dismiss()
+
+    def on_resize(self) -> None:
+        narrow = self.size.width < NARROW
+        if narrow != self._narrow:
+            self._narrow = narrow
+            self.reload()  # dataset names cut to fit the width
 
     def on_screen_resume(self) -> None:
         if self.is_mounted:

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Header, Label, Static, TextArea
 
-from tui.screens.model_play import ModelPlayScreen
+from tui.screens.model_play import ModelPlayScreen, metrics_text
 
 EXAMPLES = {
     "words": (
@@ -100,6 +100,8 @@ model was trained with, keeping the beginning and the end.
         Binding("escape", "back", "Back"),
     ]
 
+    task_name = "sentiment"
+
     DEFAULT_CSS = """
     SentimentPlayScreen #review { height: 12; }
     SentimentPlayScreen #verdict, SentimentPlayScreen #sentiment-notes { height: auto; }
@@ -150,30 +152,10 @@ model was trained with, keeping the beginning and the end.
         """The loaded `SentimentPredictor` (None until then)."""
         return self.model
 
-    def build_model(self) -> Any:
-        """Load the checkpoint (torch)."""
-        from tasks.engine.player import load_player
-
-        return load_player(self.checkpoint, "sentiment")
-
-    def describe(self) -> str:
-        """`gru 1×128 bidirectional · attention · words · rt-polarity`."""
-        return str(self.predictor.describe())
-
     def model_ready(self, description: str) -> None:
-        self.query_one("#sentiment-metrics", Static).update(self._metrics_text())
+        metrics = metrics_text(self.predictor.metrics, METRICS)
+        self.query_one("#sentiment-metrics", Static).update(metrics)
         self.query_one("#review", TextArea).focus()
-
-    def _metrics_text(self) -> Text:
-        metrics = self.predictor.metrics
-        text = Text()
-        for key, label in METRICS:
-            if isinstance(metrics.get(key), (int, float)):
-                text.append(f"{label:16}", style="dim")
-                text.append(f"{metrics[key]:.1%}\n")
-        if not text:
-            text.append("no metrics in this checkpoint", style="dim")
-        return text
 
     # -- classifying -------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, RichLog, Sparkline, Static
@@ -31,7 +31,8 @@ from tui import messages
 from tui.messages import PlayRequested, RunsRequested
 from tui.screens.confirm import ConfirmScreen
 from tui.train_process import TrainProcess
-from tui.widgets.loss_chart import LossChart
+from tui.widgets.loss_chart import Curves
+from tui.widgets.quantity_charts import QuantityCharts
 from tui.widgets.run_stats import RunStats, fmt_metric
 from tui.widgets.train_progress import TrainProgress
 
@@ -45,28 +46,18 @@ RUNNING = ("loading", "training", "paused", "stopping")
 """States in which the worker is alive."""
 
 
-def anchors_for(task: str, dataset: str) -> dict[str, float]:
-    """The task's reference values, when the run uses the data they were measured on."""
-    info = TASKS.get(task)
-    if info is None or dataset != info.default_dataset:
-        return {}
-    return dict(info.anchors)
-
-
-def loss_key(metrics: dict[str, float]) -> str | None:
-    """The validation loss among a task's metrics (`val_loss`), if it reports one."""
-    return next((k for k in metrics if k.endswith("loss")), None)
-
-
 class TrainScreen(Screen[None]):
     """Live curves, progress and numbers of one training run, with pause, save and stop."""
 
     HELP = """\
 ### Train
 
-The chart shows the training loss (averaged between updates) and the validation loss over
-steps; dim horizontal lines are reference results on the same data, where known. The right
-panel has the numbers; the sparkline is the gradient norm before clipping.
+The loss chart shows the training loss (averaged between updates) and the loss of each
+evaluation over steps; the task's metric (accuracy, BLEU, RMSE...) has a chart of its own, each
+titled with whether higher or lower is better. Dim horizontal lines are reference results in
+that same quantity, on the same data, marked val or test. When only one chart fits, **c**
+switches between them (with two, it switches the second). The right panel has the numbers; the
+sparkline is the gradient norm before clipping.
 
 **space** pauses and resumes, **s** saves a checkpoint now, **x** stops (a checkpoint is
 saved, and the run can be resumed from Runs). When a checkpoint exists, **g** opens it in Play.
@@ -78,6 +69,7 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         Binding("s", "save", "Save now"),
         Binding("x", "stop", "Stop"),
         Binding("g", "play", "Play"),
+        Binding("c", "cycle_chart", "Chart", show=False),
         Binding("r", "runs", "Runs"),
         Binding("escape", "back", "Back"),
     ]
@@ -102,7 +94,7 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
                 `run(stop)`, `pause` and `save_requested`), called in the worker thread; None
                 shows events posted by hand (tests feed fake events this way).
             task: task registry name.
-            dataset: the dataset name or path (reference lines are drawn for the default one).
+            dataset: the dataset name or path (a catalogue dataset's reference results are drawn).
             heading: the sub-title.
             epochs: epochs in all, when known up front.
             history: earlier event records of a resumed run, drawn before new ones arrive.
@@ -136,6 +128,8 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         """Recent gradient norms (for the sparkline)."""
         self._unshown_step: Any = None
         self._stats_shown_at = 0.0
+        self._loss_curves: Curves | None = None
+        """The training loss's curves (appended to at every step)."""
         self.failure = ""
         """Why the run failed (shown in the banner)."""
 
@@ -177,9 +171,7 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="train-main"):
-            with Vertical(id="chart-box", classes="panel"):
-                yield LossChart(id="loss-chart")
-                yield LossChart(id="metric-chart", ylabel="")
+            yield QuantityCharts(id="charts")
             with VerticalScroll(id="stats-box", classes="panel"):
                 yield RunStats(id="run-stats")
                 yield Label("gradient norm", classes="hint", id="grad-label")
@@ -192,26 +184,22 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
     def on_mount(self) -> None:
         info = TASKS.get(self.task_name)
         self.sub_title = self.heading
-        self.query_one("#chart-box").border_title = "Loss"
         stats_box = self.query_one("#stats-box")
         stats_box.border_title = "Run"
         stats_box.can_focus = False
         self.query_one("#train-log").border_title = "Events"
         stats = self.query_one(RunStats)
         stats.epochs = self.epochs
-        anchors = anchors_for(self.task_name, self.dataset)
-        loss_chart = self.query_one("#loss-chart", LossChart)
-        metric_chart = self.query_one("#metric-chart", LossChart)
         if info is not None:
             stats.primary_metric = info.primary_metric
-            if info.primary_metric.endswith("loss"):
-                loss_chart.set_anchors(anchors)
-                metric_chart.display = False
-            else:
-                metric_chart.ylabel = info.primary_metric
-                metric_chart.set_anchors(anchors)
-        else:
-            metric_chart.display = False
+            charts = self.query_one(QuantityCharts)
+            loss = info.loss_quantity
+            charts.set_quantities(info.chart_quantities, empty={
+                q.name: "waiting for the first evaluation…" for q in info.quantities if q != loss
+            })  # fmt: skip
+            for q in info.quantities:
+                charts.set_references(q.name, info.references(q, self.dataset))
+            self._loss_curves = charts.curves[loss.name]
         self._replay(self.history)
         self.set_interval(STATS_EVERY_S, self.show_latest_step)
         self._show_banner()
@@ -221,10 +209,9 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
 
     def _replay(self, records: list[dict[str, Any]]) -> None:
         """Draw a resumed run's earlier steps and evaluations."""
-        chart = self.query_one("#loss-chart", LossChart)
         for record in records:
-            if record.get("event") == "step":
-                chart.add_point("train", record["step"], record["loss"])
+            if record.get("event") == "step" and self._loss_curves is not None:
+                self._loss_curves.add_point("train", record["step"], record["loss"])
             elif record.get("event") == "eval":
                 self._add_eval(record["step"], record.get("metrics", {}))
         if records:
@@ -292,7 +279,8 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
 
     def on_step_logged(self, message: messages.StepLogged) -> None:
         event = message.event
-        self.query_one("#loss-chart", LossChart).add_point("train", event.step, event.loss)
+        if self._loss_curves is not None:
+            self._loss_curves.add_point("train", event.step, event.loss)
         self.grad_norms.append(event.grad_norm)
         del self.grad_norms[:-GRAD_NORM_POINTS]
         self._unshown_step = event
@@ -322,17 +310,18 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
     def _add_eval(self, step: int, metrics: dict[str, float]) -> None:
         stats = self.query_one(RunStats)
         stats.metrics = dict(metrics)
-        key = loss_key(metrics)
-        if key is not None:
-            self.query_one("#loss-chart", LossChart).add_point("val", step, metrics[key])
         info = TASKS.get(self.task_name)
         if info is None:
             return
+        charts = self.query_one(QuantityCharts)
+        for q in info.quantities:
+            for split, value in q.points(metrics):
+                charts.add_point(q.name, split, step, value)
+            if any(b.key in metrics for b in q.baselines):  # measured by full evaluations
+                charts.set_references(q.name, info.references(q, self.dataset, metrics))
         value = metrics.get(info.primary_metric)
         if value is None:
             return
-        if not info.primary_metric.endswith("loss"):
-            self.query_one("#metric-chart", LossChart).add_point(info.primary_metric, step, value)
         best = stats.best
         if best is None or (value < best if info.lower_is_better else value > best):
             stats.best = value
@@ -419,6 +408,8 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("toggle_pause", "save", "stop"):
             return self.state in ("training", "paused")
+        if action == "cycle_chart":
+            return self.query_one(QuantityCharts).can_cycle
         if action == "play":
             from tui.screens.play import PLAY_SCREENS
 
@@ -453,6 +444,10 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         """Open the latest checkpoint in Play."""
         if self.checkpoint is not None:
             self.post_message(PlayRequested(self.checkpoint))
+
+    def action_cycle_chart(self) -> None:
+        """Show the next quantity on the switchable chart."""
+        self.query_one(QuantityCharts).cycle()
 
     def action_runs(self) -> None:
         """Show the saved runs."""

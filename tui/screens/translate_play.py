@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
-from tui.screens.model_play import ModelPlayScreen
+from tui.screens.model_play import ModelPlayScreen, metrics_text
 from tui.widgets.attention_map import AttentionData, AttentionMap
 from tui.widgets.field import Field
 
@@ -53,6 +53,8 @@ length limit (1.5 × the source length + 10).
         Binding("ctrl+g", "translate", "Translate", priority=True),
         Binding("escape", "back", "Back"),
     ]
+
+    task_name = "translation"
 
     def __init__(self, checkpoint: str | Path, translator: Any = None) -> None:
         """Play with a translation checkpoint.
@@ -96,36 +98,16 @@ length limit (1.5 × the source length + 10).
         """The loaded `Translator` (None until then)."""
         return self.model
 
-    def build_model(self) -> Any:
-        """Load the checkpoint (torch)."""
-        from tasks.engine.player import load_player
-
-        return load_player(self.checkpoint, "translation")
-
-    def describe(self) -> str:
-        """`German → English · gru 1×256 · dot attention`."""
-        return str(self.translator.describe())
-
     def model_ready(self, description: str) -> None:
         t = self.translator
         self.query_one("#source", Input).placeholder = f"a sentence in {t.source_language}"
         self.query_one("#field-beam", Field).text = max(t.config.beam, 2)
-        self.query_one("#translate-metrics", Static).update(self._metrics_text())
+        metrics = metrics_text(t.metrics, METRICS, width=20, spec=".1f")
+        self.query_one("#translate-metrics", Static).update(metrics)
         attention = self.query_one(AttentionMap)
         if not t.has_attention:
             attention.empty_message = "this model has no attention: nothing to draw"
         self.query_one("#source", Input).focus()
-
-    def _metrics_text(self) -> Text:
-        metrics = self.translator.metrics
-        text = Text()
-        for key, label in METRICS:
-            if key in metrics:
-                text.append(f"{label:20}", style="dim")
-                text.append(f"{metrics[key]:.1f}\n")
-        if not text:
-            text.append("no metrics in this checkpoint", style="dim")
-        return text
 
     # -- translating -------------------------------------------------------------------------
 

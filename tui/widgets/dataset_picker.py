@@ -153,11 +153,11 @@ class DatasetPicker(Widget):
         info = get_dataset(self.choice)
         state = status(info)
         if state.startswith("download"):
-            line = Text.assemble(
-                (f"{info.title}: ", "bold"),
-                (f"{state} when you start", "yellow"),
-                (f" · {info.license}", "dim"),
-            )
+            line = Text.assemble((f"{info.title}: ", "bold"), (f"{state} when you start", "yellow"))
+            if self.offline is None:
+                copy = "folder" if info.is_folder else "file"
+                line.append(f"; no offline default: if it fails, give a local {copy}", "yellow")
+            line.append(f" · {info.license}", "dim")
         elif state == "offline default":
             line = Text.assemble((f"{info.title}: ", "bold"), ("built in, no download", "cyan"))
         else:
@@ -177,6 +177,8 @@ class DatasetPicker(Widget):
             if failure and self.offline is not None:
                 text += f" The built-in {self.offline.title} works without a network."
                 self.query_one("#dataset-offline", Button).focus()
+            elif failure:
+                text += " There is no offline default: choose a local file or folder above."
             self.query_one("#dataset-failure-text", Static).update(text)
 
     def progress(self, done: int, total: int) -> None:

@@ -63,6 +63,10 @@ class Field(Widget):
     Field.-inline { layout: grid; grid-size: 2; grid-columns: 18 1fr; grid-rows: auto; }
     Field.-inline > Label { padding: 0 1 0 0; }
     Field.-inline > .field--error { column-span: 2; padding: 0 0 0 18; }
+    Field > .field--note { color: $text-muted; padding: 0 1; height: auto; display: none; }
+    Field.-noted > .field--note { display: block; }
+    Field.-invalid > .field--note { display: none; }
+    Field.-inline > .field--note { column-span: 2; padding: 0 0 0 18; }
     Field.-inline > Input { background: $boost; }
     Field.-inline > Input:focus { background: $accent 25%; }
     Field.-inline.-invalid > Input { border: none; background: $error 25%; }
@@ -81,6 +85,8 @@ class Field(Widget):
 
     error: reactive[str] = reactive("")
     """The error to show under the input ("" when the value is fine)."""
+    note: reactive[str] = reactive("")
+    """A dim line under the input while it is valid, e.g. what the value does to the data."""
 
     def __init__(
         self,
@@ -126,6 +132,7 @@ class Field(Widget):
             select_on_focus=True,
         )
         yield Label("", classes="field--error")
+        yield Label("", classes="field--note")
 
     @property
     def input(self) -> Input:
@@ -150,8 +157,14 @@ class Field(Widget):
         if self.is_mounted:
             self.query_one(".field--error", Label).update(error)
 
+    def watch_note(self, note: str) -> None:
+        self.set_class(bool(note), "-noted")
+        if self.is_mounted:
+            self.query_one(".field--note", Label).update(note)
+
     def on_mount(self) -> None:
         self.watch_error(self.error)
+        self.watch_note(self.note)
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:

@@ -44,7 +44,7 @@ class RunStats(Widget):
     """A two-column table redrawn from the latest events (set by the screen)."""
 
     DEFAULT_CSS = """
-    RunStats { height: 12; }
+    RunStats { height: 12; text-wrap: nowrap; text-overflow: ellipsis; }
     """
     # A fixed height (changed only when the number of rows changes) keeps a step update from
     # re-laying out the whole screen.
@@ -100,9 +100,11 @@ class RunStats(Widget):
         """Two aligned columns as one `Text` (a Rich table took about 5 ms to lay out, twice
         a second while training)."""
         rows = self.rows()
-        width = max(len(label) for label, _ in rows)
+        values = max(len(str(value)) for _, value in rows)
+        width = min(max(len(label) for label, _ in rows), self.size.width - values - 1)
         text = Text(no_wrap=True, overflow="ellipsis")
         for i, (label, value) in enumerate(rows):
+            label = label if len(label) <= width else label[: max(width - 1, 1)] + "…"
             text.append(("\n" if i else "") + label.ljust(width + 1), style="dim")
             text.append(value)
         height = max(len(rows), 12)

@@ -1,4 +1,5 @@
-"""`TaskDetail`: what a task is, its datasets, the architectures that can learn it, and anchors."""
+"""`TaskDetail`: what a task is, its datasets, the architectures that can learn it, and the
+reference results on its default dataset."""
 
 from __future__ import annotations
 
@@ -69,12 +70,15 @@ class TaskDetail(Widget):
                     )
                 )
 
-        if info.anchors:
-            parts.append(
-                Text(f"\nReference {info.primary_metric} on the default data", style="bold")
-            )
-            anchors = Table.grid(padding=(0, 2))
-            for label, value in info.anchors.items():
-                anchors.add_row(Text(label), Text(f"{value:g}", style="cyan"))
-            parts.append(anchors)
+        default = next(d for d in info.datasets if d.name == info.default_dataset)
+        if default.references:
+            parts.append(Text(f"\nReference results on {default.name}", style="bold"))
+            references = Table.grid(padding=(0, 2))
+            for ref in default.references:
+                references.add_row(
+                    Text(ref.label),
+                    Text(f"{ref.value:g}", style="cyan"),
+                    Text(f"{ref.split} {ref.quantity}", style="dim"),
+                )
+            parts.append(references)
         return Group(*parts)
