@@ -152,6 +152,17 @@ BUILDERS: dict[str, Callable[[Path], str]] = {
 }
 """Task name -> builder(folder) -> the `--dataset` value of a small synthetic dataset."""
 
+INPUTS: dict[str, list[str]] = {
+    "charlm": ["ROMEO:", "What light", "O"],
+    "sentiment": ["a good film", "the plot was awful and boring", "great"],
+    "timeseries": ["-1", "2005-06", "50"],
+    "translation": ["Ein mann läuft.", "Die katze", "Ein hund sitzt auf der wiese."],
+    "names": ["Dostoevsky", "Yamamoto", "Rossini"],
+}
+"""Three inputs per task with a player that its tiny model can read (words and characters of its
+data); a task registered with a player and no inputs here fails
+`tests/test_players.py::test_every_task_with_a_player_has_inputs`."""
+
 TINY = {"hidden": 8, "embed": 8, "layers": 1, "batch": 4, "threads": 1}
 SIZES: dict[str, dict[str, object]] = {
     "charlm": TINY | {"seq_len": 16},

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from cli_helpers import one_line_error, run_cli
-from engine_fixtures import engine_config
+from engine_fixtures import INPUTS, engine_config
 
 from tasks.engine.checkpoint import CheckpointError
 from tasks.engine.player import InputError, Player, load_player, player_class
@@ -22,16 +22,6 @@ from tui.cli import build_parser
 from tui.cli.infer import DEDICATED
 from tui.cli.inputs import MAX_LINE_BYTES, Progress, with_progress
 
-INPUTS = {
-    "charlm": ["ROMEO:", "What light", "O"],
-    "sentiment": ["a good film", "the plot was awful and boring", "great"],
-    "timeseries": ["-1", "2005-06", "50"],
-    "translation": ["Ein mann läuft.", "Die katze", "Ein hund sitzt auf der wiese."],
-    "names": ["Dostoevsky", "Yamamoto", "Rossini"],
-}
-"""Three inputs per task with a player that its tiny model can read (words and characters of its
-data); a task registered with a player and no inputs here fails
-`test_every_task_with_a_player_has_inputs`."""
 OPTIONS: dict[str, dict[str, Any]] = {"charlm": {"length": 40}, "translation": {"beam": 2}}
 
 
@@ -65,7 +55,7 @@ def close(a: Any, b: Any) -> bool:
 def test_every_task_with_a_player_has_inputs() -> None:
     with_player = {name for name, info in TASKS.items() if info.player}
     missing = sorted(with_player - set(INPUTS))
-    assert not missing, f"tests/test_players.py: add three inputs to INPUTS for {missing}"
+    assert not missing, f"tests/engine_fixtures.py: add three inputs to INPUTS for {missing}"
 
 
 @pytest.mark.parametrize("task", list(INPUTS))
