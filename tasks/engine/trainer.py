@@ -38,7 +38,7 @@ from tasks.engine.runs import (
     last_checkpoint,
     write_summary,
 )
-from tasks.engine.settings import ConfigError, TrainConfig
+from tasks.engine.settings import TrainConfig
 
 
 def learning_rate(config: TrainConfig, step: int, progress: float) -> float:
@@ -59,8 +59,7 @@ class Trainer:
         self.config = task.config
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        if self.config.epochs is None and self.config.minutes is None:
-            raise ConfigError("give --epochs or --minutes (or both) so the run knows when to stop")
+        self.config.validate()  # every rule, "epochs or minutes" included, lives in the settings
         self.pause = threading.Event()
         """Set to pause between batches (paused time does not count against the budget)."""
         self.save_requested = threading.Event()
