@@ -47,7 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     vocab = CharVocab.from_text(SHAKESPEARE.read_text())
     torch.manual_seed(0)
-    model = CharRNN(vocab.size, embed=64, hidden=256, layers=2, cell="lstm").eval()
+    model = CharRNN(vocab.size, embed=64, hidden=256, layers=2, arch="lstm").eval()
     config = TrainConfig(embed=64, hidden=256, layers=2)
     payload = {
         "config": config.to_dict(),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from torch import Tensor, nn
 
-from models.recurrent import Recurrent
+from models.registry import get_architecture
 
-State = Tensor | tuple[Tensor, Tensor]
-"""h (L, B, H) for RNN/GRU, (h, c) for LSTM."""
+State = Any
+"""The recurrent layers' state: h ``(L, B, H)`` or ``(h, c)`` for a classic cell without blocks
+(torch's layout), else one state per layer (`models.cores.stack.CoreStack`); treat as opaque
+and carry it with `models.cores.stack.map_state` / `flatten_state` / `unflatten_state`."""
 
 
 class CharRNN(nn.Module):
@@ -18,9 +22,13 @@ class CharRNN(nn.Module):
         embed: embedding size E.
         hidden: hidden size H of each recurrent layer.
         layers: stacked layers L.
-        cell: rnn, lstm or gru.
-        dropout: between layers and before the head (training only).
+        arch: an architecture of `models.registry` (rnn, lstm, gru, mingru, lru, ...).
+        dropout: between layers (inside the blocks) and before the head (training only).
         backend: fused (nn.LSTM and friends) or scratch (our cells); same parameter names.
+        **core: `Architecture.build_layers`' options (block, scan, state_size, heads, horizon).
+
+    ``self.rnn`` is the recurrent core; a classic cell without blocks keeps the parameter names
+    of `models.recurrent.Recurrent` (``rnn.rnn.weight_ih_l0``, ...), which `models.stepper` reads.
     """
 
     def __init__(
@@ -29,48 +37,35 @@ class CharRNN(nn.Module):
         embed: int = 64,
         hidden: int = 512,
         layers: int = 2,
-        cell: str = "lstm",
+        arch: str = "lstm",
         dropout: float = 0.0,
         backend: str = "fused",
+        **core: Any,
     ) -> None:
         super().__init__()
-        self.cell = cell
+        self.arch = arch
         self.embed = nn.Embedding(vocab_size, embed)
-        self.rnn = Recurrent(
-            cell, embed, hidden, num_layers=layers, batch_first=True,
-            dropout=dropout, backend=backend,
-        )  # fmt: skip
+        self.rnn = get_architecture(arch).build_layers(
+            embed, hidden, layers, dropout=dropout, backend=backend, **core
+        )
         self.drop = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden, vocab_size)
+        self.head = nn.Linear(self.rnn.output_size, vocab_size)
 
-    def forward(self, idx: Tensor, state: State | None = None) -> tuple[Tensor, State]:
-        """idx (B, T) of character ids -> logits (B, T, V) and the final state."""
+    def forward(
+        self, idx: Tensor, state: State | None = None, lengths: Tensor | None = None
+    ) -> tuple[Tensor, State]:
+        """idx (B, T) of character ids -> logits (B, T, V) and the final state.
+
+        ``lengths`` (B,) marks right padding: the state is the one after each row's last id.
+        """
         x = self.embed(idx)  # (B, T, E)
-        out, state = self.rnn(x, state)  # (B, T, H)
+        out, state = self.rnn(x, state, lengths)  # (B, T, H)
         return self.head(self.drop(out)), state  # (B, T, V)
 
-
-def detach_state(state: State | None) -> State | None:
-    """Cut the graph between BPTT chunks while carrying the values (`repackage_hidden`)."""
-    if state is None:
-        return None
-    if isinstance(state, tuple):
-        return tuple(s.detach() for s in state)  # type: ignore[return-value]
-    return state.detach()
+    def step(self, ids: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+        """One id per row, through the core's `step`: ids (B,) -> logits (B, V) and the state."""
+        out, state = self.rnn.step(self.embed(ids), state)  # (B, H)
+        return self.head(self.drop(out)), state  # (B, V)
 
 
-def as_tensor_list(state: State | None) -> list[Tensor]:
-    """A state as a plain list of tensors (what a checkpoint stores)."""
-    if state is None:
-        return []
-    return list(state) if isinstance(state, tuple) else [state]
-
-
-def from_tensor_list(tensors: list[Tensor]) -> State | None:
-    """Inverse of `as_tensor_list`."""
-    if not tensors:
-        return None
-    return tuple(tensors) if len(tensors) == 2 else tensors[0]  # type: ignore[return-value]
-
-
-__all__ = ["CharRNN", "State", "as_tensor_list", "detach_state", "from_tensor_list"]
+__all__ = ["CharRNN", "State"]

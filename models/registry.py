@@ -1,7 +1,12 @@
 """The architectures: name, explanation, equations, default sizes, factory and parameter count.
 
-Torch-free at import time so the TUI can list architectures before torch loads; `build` imports
-the implementation when called.
+Two families: the classic cells (numpy-rnn, rnn, lstm, gru: `models.recurrent.Recurrent` or the
+NumPy RNN) and the modern cores of `models.cores` (minGRU, minLSTM, IndRNN, LRU, S6, mLSTM,
+sLSTM), which a task's model holds as a `models.cores.stack.CoreStack` (`build_layers`).
+
+Torch-free at import time so the TUI can list architectures before torch loads; `build`,
+`build_layers` and the parameter count of a modern core import torch when called. A modern
+core's equations are read from its module's docstring without importing it.
 """
 
 from __future__ import annotations
@@ -9,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from models.equations import docstring_equations
 
 CHUNKS = {"rnn": 1, "lstm": 4, "gru": 3}
 """Gate blocks stacked in weight_ih/weight_hh, as in torch's RNNCellBase(num_chunks=...)."""
@@ -32,16 +39,87 @@ class Architecture:
     """Default hyperparameters (hidden, layers, ...)."""
     factory: Callable[..., Any] | None = None
     """Builds the recurrent core; see `build`."""
+    family: str = "classic"
+    """classic (a cell of the textbook chapter) or modern (a core of `models.cores`)."""
+    scans: tuple[str, ...] = ("sequential",)
+    """The ways the core can run its recurrence; "sequential" first, its default last."""
+    paper: str = ""
+    """Where the equations come from."""
+    module: str = ""
+    """The module of a modern core (its docstring holds the equations)."""
+    run_defaults: dict[str, Any] = field(default_factory=dict)
+    """Settings a run with this core starts from in every task (before the task's own)."""
+
+    @property
+    def modern(self) -> bool:
+        return self.family == "modern"
+
+    @property
+    def parallel(self) -> bool:
+        """True when the recurrence also runs as a parallel scan."""
+        return len(self.scans) > 1
+
+    def update_equations(self) -> str:
+        """The update equations: `equations`, or the modern core's ``Equations::`` block."""
+        return self.equations or docstring_equations(self.module)
 
     def build(self, **kwargs: Any) -> Any:
         """The recurrent core: `Recurrent(mode, input_size, hidden_size, ...)` or `VanillaRNN`."""
         assert self.factory is not None
         return self.factory(self, **kwargs)
 
+    def build_layers(
+        self,
+        input_size: int,
+        hidden: int,
+        layers: int,
+        *,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        backend: str = "fused",
+        block: bool = False,
+        **core: Any,
+    ) -> Any:
+        """A task's recurrent layers, a `models.cores.base.RecurrentCore` over ``(B, T, I)``.
+
+        A classic cell without blocks is `TorchRecurrent` (`Recurrent` with its parameter
+        names, so old checkpoints load); anything else a `CoreStack` (``core``: `make_core`'s
+        scan, state_size, heads, horizon).
+        """
+        if not self.modern and not block:
+            from models.cores.torch_rnn import TorchRecurrent
+
+            return TorchRecurrent(
+                self.cell, input_size, hidden, layers, dropout=dropout if layers > 1 else 0.0,
+                bidirectional=bidirectional, backend=backend,
+            )  # fmt: skip
+        from models.cores.stack import CoreStack
+
+        return CoreStack(
+            self.name if self.modern else self.cell, input_size, hidden, layers,
+            dropout=dropout, bidirectional=bidirectional, block=block, backend=backend, **core,
+        )  # fmt: skip
+
     def parameter_count(
-        self, input_size: int, hidden: int, layers: int = 1, bidirectional: bool = False
+        self,
+        input_size: int,
+        hidden: int,
+        layers: int = 1,
+        bidirectional: bool = False,
+        block: bool = False,
+        **core: Any,
     ) -> int:
-        """Parameters of the recurrent core (weights and both biases per layer and direction)."""
+        """Parameters of the recurrent layers (weights and biases; the task's head excluded).
+
+        Classic cells without blocks by formula; the rest built on the meta device and counted.
+        """
+        if self.modern or block:
+            from models.cores.base import meta_parameter_count
+
+            return meta_parameter_count(
+                self.build_layers, input_size, hidden, layers,
+                bidirectional=bidirectional, block=block, **core,
+            )  # fmt: skip
         if self.name == "numpy-rnn":  # Wxh, Whh, bh (the output head belongs to the task)
             return hidden * input_size + hidden * hidden + hidden
         gates = CHUNKS[self.cell] * hidden
@@ -51,6 +129,67 @@ class Architecture:
             total += directions * (gates * size + gates * hidden + 2 * gates)
             size = hidden * directions
         return total
+
+
+MODERN: tuple[tuple[str, str, str, tuple[str, ...], str, str], ...] = (
+    (
+        "mingru",
+        "minGRU",
+        "a GRU whose gates see only the input: linear in h, so it trains by a parallel scan",
+        ("sequential", "log", "chunked"),
+        "Feng et al. 2024, Were RNNs All We Needed?",
+        "mingru",
+    ),
+    (
+        "minlstm",
+        "minLSTM",
+        "an LSTM with input-only, normalised forget and input gates; a parallel scan too",
+        ("sequential", "log", "chunked"),
+        "Feng et al. 2024, Were RNNs All We Needed?",
+        "minlstm",
+    ),
+    (
+        "indrnn",
+        "IndRNN",
+        "one recurrent weight per unit, ReLU, bounded for a horizon: very long sequences",
+        ("sequential",),
+        "Li et al. 2018, Independently Recurrent Neural Network",
+        "indrnn",
+    ),
+    (
+        "lru",
+        "LRU (Linear Recurrent Unit)",
+        "a diagonal complex linear recurrence, eigenvalues kept inside the unit disc",
+        ("sequential", "chunked"),
+        "Orvieto et al. 2023, Resurrecting Recurrent Neural Networks",
+        "lru",
+    ),
+    (
+        "s6",
+        "S6 (selective state space)",
+        "Mamba's layer: input-dependent step, B and C choose what to keep and write",
+        ("sequential", "chunked"),
+        "Gu & Dao 2023, Mamba",
+        "s6",
+    ),
+    (
+        "mlstm",
+        "mLSTM (xLSTM)",
+        "a matrix memory per head, written with exponential gates; has a parallel form",
+        ("sequential", "parallel"),
+        "Beck et al. 2024, xLSTM",
+        "mlstm",
+    ),
+    (
+        "slstm",
+        "sLSTM (xLSTM)",
+        "exponential gates with a stabiliser, memory mixing within heads; sequential only",
+        ("sequential",),
+        "Beck et al. 2024, xLSTM",
+        "slstm",
+    ),
+)
+"""name, title, summary, scans (the default last), paper, module under models.cores."""
 
 
 def _torch_core(arch: Architecture, **kwargs: Any) -> Any:
@@ -119,6 +258,23 @@ ARCHITECTURES: dict[str, Architecture] = {
             backends=("fused", "scratch"),
             defaults={"hidden": 512, "layers": 2},
             factory=_torch_core,
+        ),
+        *(
+            Architecture(
+                name=name,
+                title=title,
+                summary=summary,
+                equations="",
+                cell=name,
+                backends=("core",),
+                defaults={"hidden": 256, "layers": 2},
+                family="modern",
+                scans=scans,
+                paper=paper,
+                module=f"models.cores.{module}",
+                run_defaults={"block": True},
+            )
+            for name, title, summary, scans, paper, module in MODERN
         ),
     )
 }

@@ -1,8 +1,10 @@
 """An encoder-decoder for translation, with or without attention, and its decoders.
 
-The encoder embeds the source ids and runs a (bidirectional) GRU/LSTM over them; padded
-positions are skipped (packed) and masked out of attention. Its final states, through a
-``tanh`` bridge, start the decoder. The decoder is Luong's: at step t
+The encoder embeds the source ids and runs the architecture's recurrent layers over them
+(`models.registry.Architecture.build_layers`: a (bidirectional) GRU/LSTM, or any modern core of
+`models.cores`, optionally in residual blocks); padded positions are skipped (packed, or masked
+by the core, which is exact on padded batches) and masked out of attention. The decoder is
+Luong's: at step t
 
     h_t   = RNN(embed(y_{t-1}), h_{t-1})                 decoder state        (B, H)
     c_t   = sum_s a_ts e_s,  a_t = softmax_valid(score(h_t, e_s))   context   (B, D*H)
@@ -11,14 +13,31 @@ positions are skipped (packed) and masked out of attention. Its final states, th
 
 with ``score`` the "general" dot product ``h_t^T W_a e_s`` (``attention="dot"``, Luong) or the
 additive ``v^T tanh(W_q h_t + W_k e_s)`` (``attention="additive"``, Bahdanau's score). With
-``attention="none"`` the context is the same for every step: the encoder's final states (the
-top layer's forward and backward), as in Cho et al.'s encoder-decoder.
+``attention="none"`` the context is the same for every step: the encoder's summary (the top
+layer's forward and backward final outputs), as in Cho et al.'s encoder-decoder.
 
-Because the attention comes after the recurrence, under full teacher forcing the whole target
-runs through the RNN in one fused call and attention covers all steps in one batched product;
-a teacher-forcing ratio below 1 runs step by step, feeding the model's own argmax with
-probability ``1 - ratio``. `greedy` (batched) and `beam_search` (one sentence, width N, length
-normalisation) decode until ``<eos>`` or ``max_len`` tokens, so decoding always stops.
+There is no input feeding (``h~_{t-1}`` is not fed back into the next input), so the recurrence
+reads only the target embeddings: under full teacher forcing the whole target runs through the
+decoder in one call (a modern core's parallel scan, a fused GRU/LSTM) and attention covers all
+steps in one batched product afterwards; `step` runs the same decoder one token at a time for
+decoding. The decoder has the encoder's architecture (unidirectional). A teacher-forcing ratio
+below 1 runs step by step, feeding the model's own argmax with probability ``1 - ratio``.
+
+The bridge, from the encoder to the decoder's initial state:
+
+- classic cells (GRU/LSTM without blocks): each layer's final states (forward and backward
+  side by side) through ``tanh(bridge(.))`` (and ``bridge_cell`` for LSTM's cell) start the
+  decoder's layers; the parameter names are those of the first version, so its checkpoints load.
+- modern cores and blocks: a core's internal state differs in shape per core (matrix memories,
+  complex states), so the summary comes from the encoder's *outputs*: the top layer's output at
+  each source's last real token (bidirectional: the forward half there and the backward half at
+  the first token; a bidirectional layer that merges its directions: the mean of its outputs at
+  the first and the last token). The decoder reads ``tanh(bridge(summary))`` (B, E) as its first
+  input, from its zero state; the state after that step is the decoder's initial state.
+
+`greedy` (batched) and `beam_search` (one sentence, width N, length normalisation) decode until
+``<eos>`` or ``max_len`` tokens, so decoding always stops. Decoder states are reordered along
+their batch axis (`Encoded.batch_dim`: 1 for torch's RNN layout, 0 for modern cores).
 
 Shapes: ``B`` batch, ``S`` source length, ``T`` target length, ``E`` embedding, ``H`` hidden,
 ``D`` encoder directions, ``V`` target vocabulary, ``L`` layers.
@@ -28,13 +47,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from models.attention import AdditiveAttention, DotAttention, lengths_to_mask
-from models.recurrent import Hidden, Recurrent
+from models.cores.stack import Nested, map_state
+from models.registry import get_architecture
 
 ATTENTIONS = ("none", "dot", "additive")
 PAD_ID, SOS_ID, EOS_ID = 0, 2, 3
@@ -49,18 +70,25 @@ class Encoded:
     mask: Tensor
     """(B, S) True at real (non-padding) tokens."""
     summary: Tensor
-    """(B, D*H) the top layer's final states (forward last, backward first)."""
-    state: Hidden
-    """The decoder's initial state, (L, B, H) (a pair for LSTM)."""
+    """(B, D*H) the top layer's final outputs (forward last, backward first)."""
+    state: Nested
+    """The decoder's initial state: (L, B, H) (a pair for LSTM) for classic cells, else one
+    state per layer of the decoder's `models.cores.stack.CoreStack`."""
+    batch_dim: int = 1
+    """The batch axis of every tensor of ``state``."""
 
     def repeat_interleave(self, k: int) -> Encoded:
         """Each sentence repeated k times in a row along the batch: row b*k + j is sentence b."""
-        state = tuple(s.repeat_interleave(k, 1) for s in self.state) \
-            if isinstance(self.state, tuple) else self.state.repeat_interleave(k, 1)  # fmt: skip
         return Encoded(
             self.outputs.repeat_interleave(k, 0), self.mask.repeat_interleave(k, 0),
-            self.summary.repeat_interleave(k, 0), state,
+            self.summary.repeat_interleave(k, 0),
+            map_state(lambda s: s.repeat_interleave(k, self.batch_dim), self.state),
+            self.batch_dim,
         )  # fmt: skip
+
+    def select(self, state: Nested, rows: Tensor) -> Nested:
+        """A decoder ``state`` of this batch with its rows reordered to ``rows`` (beam search)."""
+        return map_state(lambda s: s.index_select(self.batch_dim, rows), state)
 
 
 @dataclass
@@ -92,24 +120,31 @@ class Seq2Seq(nn.Module):
         attention: str = "dot",
         dropout: float = 0.0,
         backend: str = "fused",
+        *,
+        block: bool = False,
+        **core: Any,
     ) -> None:
+        """``block`` and ``core`` (scan, state_size, heads, horizon) go to `build_layers`."""
         super().__init__()
         if attention not in ATTENTIONS:
             raise ValueError(f"attention must be one of {ATTENTIONS} (got {attention!r})")
-        if arch not in ("gru", "lstm", "rnn"):
-            raise ValueError(f"arch must be gru, lstm or rnn (got {arch!r})")
+        spec = get_architecture(arch)
+        if spec.name == "numpy-rnn":
+            raise ValueError("numpy-rnn cannot translate: it has no torch layers to batch")
         self.arch, self.attention_kind, self.layers = arch, attention, layers
         self.directions = 2 if bidirectional else 1
-        enc_size = hidden * self.directions
-        inner = dropout if layers > 1 else 0.0
+        self.classic = not spec.modern and not block  # torch's layers: the bridge maps states
+        self.state_batch_dim = 0 if spec.modern else 1  # a classic cell keeps torch's layout
         self.src_embed = nn.Embedding(src_vocab, embed, padding_idx=PAD_ID)
         self.tgt_embed = nn.Embedding(tgt_vocab, embed, padding_idx=PAD_ID)
-        self.encoder = Recurrent(arch, embed, hidden, layers, batch_first=True, dropout=inner,
-                                 bidirectional=bidirectional, backend=backend)  # fmt: skip
-        self.decoder = Recurrent(arch, embed, hidden, layers, batch_first=True, dropout=inner,
-                                 backend=backend)  # fmt: skip
-        self.bridge = nn.Linear(enc_size, hidden)
-        self.bridge_cell = nn.Linear(enc_size, hidden) if arch == "lstm" else None
+        options = {"dropout": dropout, "backend": backend, "block": block, **core}
+        self.encoder = spec.build_layers(embed, hidden, layers, bidirectional=bidirectional,
+                                         **options)  # fmt: skip
+        self.decoder = spec.build_layers(embed, hidden, layers, **options)
+        enc_size = self.encoder.output_size
+        self.joined = bidirectional and enc_size == 2 * hidden  # outputs [forward; backward]
+        self.bridge = nn.Linear(enc_size, hidden if self.classic else embed)
+        self.bridge_cell = nn.Linear(enc_size, hidden) if self.classic and arch == "lstm" else None
         self.attn: nn.Module | None = None
         if attention == "dot":
             self.attn = DotAttention(query_size=hidden, key_size=enc_size, general=True)
@@ -125,13 +160,29 @@ class Seq2Seq(nn.Module):
         """``src`` (B, S) ids, ``src_len`` (B,) -> `Encoded`."""
         emb = self.drop(self.src_embed(src))  # (B, S, E)
         outputs, final = self.encoder(emb, lengths=src_len)  # (B, S, D*H)
-        mask = lengths_to_mask(src_len.to(src.device), src.shape[1])  # (B, S)
+        src_len = src_len.to(src.device)
+        mask = lengths_to_mask(src_len, src.shape[1])  # (B, S)
+        if not self.classic:
+            summary = self._summary(outputs, src_len)  # (B, D*H)
+            _, state = self.decoder.step(torch.tanh(self.bridge(summary)))  # reads the summary
+            return Encoded(outputs, mask, summary, state, self.state_batch_dim)
         h_n, c_n = final if isinstance(final, tuple) else (final, None)
         state = self._bridge(h_n, self.bridge)
         summary = self._layers(h_n)[-1]  # (B, D*H)
         if c_n is not None and self.bridge_cell is not None:
             state = (state, self._bridge(c_n, self.bridge_cell))
         return Encoded(outputs, mask, summary, state)
+
+    def _summary(self, outputs: Tensor, src_len: Tensor) -> Tensor:
+        """The top layer's outputs (B, S, O) -> (B, O) at the ends (see the module docstring)."""
+        index = (src_len - 1).view(-1, 1, 1).expand(-1, 1, outputs.shape[-1])
+        last, first = outputs.gather(1, index).squeeze(1), outputs[:, 0]  # (B, O)
+        if self.directions == 1:
+            return last
+        if self.joined:
+            half = outputs.shape[-1] // 2
+            return torch.cat([last[:, :half], first[:, half:]], dim=-1)
+        return (last + first) / 2
 
     def _layers(self, h_n: Tensor) -> Tensor:
         """(L*D, B, H) -> (L, B, D*H): each layer's directions side by side."""
@@ -153,12 +204,12 @@ class Seq2Seq(nn.Module):
         return self.out(self.drop(attentional)), weights
 
     def step(
-        self, prev: Tensor, state: Hidden, enc: Encoded
-    ) -> tuple[Tensor, Hidden, Tensor | None]:
+        self, prev: Tensor, state: Nested, enc: Encoded
+    ) -> tuple[Tensor, Nested, Tensor | None]:
         """One decoder step: previous ids (B,) -> logits (B, V), new state, attention (B, S)."""
-        emb = self.drop(self.tgt_embed(prev.unsqueeze(1)))  # (B, 1, E)
-        dec, state = self.decoder(emb, state)  # (B, 1, H)
-        logits, weights = self.head(dec, enc)
+        emb = self.drop(self.tgt_embed(prev))  # (B, E)
+        dec, state = self.decoder.step(emb, state)  # (B, H)
+        logits, weights = self.head(dec.unsqueeze(1), enc)
         return logits.squeeze(1), state, None if weights is None else weights.squeeze(1)
 
     def forward(
@@ -189,7 +240,7 @@ class Seq2Seq(nn.Module):
         B = src.shape[0]
         prev = torch.full((B,), SOS_ID, dtype=torch.long, device=src.device)
         state, done = enc.state, torch.zeros(B, dtype=torch.bool, device=src.device)
-        ids, logps, weights = [], torch.zeros(B, device=src.device), []
+        ids, logps, weights = [], torch.zeros(B, device=src.device, dtype=self.out.weight.dtype), []
         for t in range(max_len + 1):  # max_len tokens, then <eos> or the cut
             logits, state, w = self.step(prev, state, enc)
             logp = torch.log_softmax(logits, dim=-1)
@@ -276,8 +327,7 @@ class Seq2Seq(nn.Module):
             scores = top_v.gather(1, pick)
             rows = (torch.arange(B, device=dev)[:, None] * k + origin.gather(1, pick)).view(-1)
             token = token.gather(1, pick).view(-1)
-            state = tuple(s[:, rows] for s in new_state) if isinstance(new_state, tuple) \
-                else new_state[:, rows]  # fmt: skip
+            state = enc.select(new_state, rows)
             hist = torch.cat([hist[rows], token[:, None]], 1)
             att = None if with_w is None else with_w[rows]
             prev = token

@@ -5,6 +5,11 @@ that are tiny (one row), so sampling runs at a few thousand characters per secon
 the same weights run as a handful of NumPy matrix-vector products per layer. The first layer's
 input projection is folded into a lookup table: row v is `W_ih0 @ embed[v] + biases`, so feeding
 a character costs one row read instead of an embedding lookup plus a matmul.
+
+That fast path covers the classic cells (rnn, lstm, gru and the NumPy RNN). A modern core, or a
+classic cell inside residual blocks, generates through the core's own `step` instead
+(`CoreStepper`, torch, batch 1): the prime is read with one `forward` call (the parallel scan
+where the core has one), and stepping goes on from its state. Both offer the same methods.
 """
 
 from __future__ import annotations
@@ -132,6 +137,11 @@ class Stepper:
             logits, state = self.step(int(ix), state)
         return logits, state or self.initial_state()
 
+    def read_many(self, primes: Sequence[Sequence[int]]) -> tuple[np.ndarray, State]:
+        """`read` each prime: the logits (B, V) after each and their batched state."""
+        reads = [self.read(ids) for ids in primes]
+        return np.stack([r[0] for r in reads]), stack_states([r[1] for r in reads])
+
 
 class NumpyRNNStepper(Stepper):
     """The same interface over the from-scratch NumPy RNN's parameters (Wxh, Whh, Why, bh, by)."""
@@ -154,8 +164,64 @@ def stack_states(states: Sequence[State]) -> State:
     ]
 
 
+class CoreStepper:
+    """`Stepper`'s methods over a torch `models.charlm.CharRNN` whose layers can `step`.
+
+    The state is the core's own (opaque, batch first or not as the core keeps it); logits come
+    back as NumPy arrays, as `Stepper` gives them.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model.eval()
+
+    def initial_state(self) -> Any:
+        return self.model.rnn.initial_state(1)
+
+    def step(self, ix: int, state: Any = None) -> tuple[np.ndarray, Any]:
+        """One character id in -> next-character logits (V,) and the new state."""
+        logits, state = self.step_many(np.array([ix]), state)
+        return logits[0], state
+
+    def step_many(self, ids: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
+        """ids (B,) and their state -> logits (B, V) and the new state, one core `step`."""
+        import torch
+
+        with torch.no_grad():
+            logits, state = self.model.step(torch.as_tensor(ids, dtype=torch.int64), state)
+        return logits.numpy(), state
+
+    def read(self, ids: Sequence[int], state: Any = None) -> tuple[np.ndarray, Any]:
+        """Feed a prime (at least one id) with one `forward`; the logits after it and the state."""
+        import torch
+
+        with torch.no_grad():
+            logits, state = self.model(torch.as_tensor(np.asarray(ids)[None], dtype=torch.int64),
+                                       state)  # fmt: skip
+        return logits[0, -1].numpy(), state
+
+    def read_many(self, primes: Sequence[Sequence[int]]) -> tuple[np.ndarray, Any]:
+        """The primes, right-padded, in one `forward` with their lengths: logits (B, V), state."""
+        import torch
+
+        lengths = torch.tensor([len(ids) for ids in primes])
+        idx = torch.zeros(len(primes), int(lengths.max()), dtype=torch.int64)  # (B, T)
+        for b, ids in enumerate(primes):
+            idx[b, : len(ids)] = torch.as_tensor(np.asarray(ids), dtype=torch.int64)
+        with torch.no_grad():
+            logits, state = self.model(idx, None, lengths)  # (B, T, V)
+        last = logits[torch.arange(len(primes)), lengths - 1]  # (B, V)
+        return last.numpy(), state
+
+
+def steps_in_numpy(arch: str, block: bool = False) -> bool:
+    """True when `Stepper` (or `NumpyRNNStepper`) can run the architecture's checkpoint."""
+    from models.registry import get_architecture
+
+    return not get_architecture(arch).modern and not block
+
+
 def make_stepper(arch: str, weights: Mapping[str, Any]) -> Stepper:
-    """A stepper for a charlm checkpoint's model weights."""
+    """A NumPy stepper for a charlm checkpoint's model weights (see `steps_in_numpy`)."""
     if arch == "numpy-rnn":
         return NumpyRNNStepper({k: v for k, v in weights.items() if not k.startswith("adagrad")})
     return Stepper(arch, weights)

@@ -93,7 +93,7 @@ def test_data_commands(capsys: pytest.CaptureFixture[str]) -> None:
         ("--hidden", "0", "--hidden must be a positive integer"),
         ("--minutes", "-2", "--minutes must be a positive number"),
         ("--minutes", "0", "--minutes must be a positive number"),
-        ("--arch", "transformer", "--arch must be one of lstm, gru, rnn, numpy-rnn for charlm"),
+        ("--arch", "transformer", "--arch must be one of lstm, gru, rnn, numpy-rnn, mingru"),
         ("--bidirectional", None, "--bidirectional does not apply to charlm"),
     ],
 )

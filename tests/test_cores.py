@@ -4,7 +4,8 @@ For each core, in float64 on small sizes: the parallel scans equal the sequentia
 (outputs, final states and gradients), from a zero and from a random initial state, with and
 without padding; padding never touches the state; a state carried across chunks equals one
 long forward; `step` one step at a time equals `forward`; the meta-device parameter count
-equals the real one. Bad combinations raise one `CoreError` line.
+equals the real one. sLSTM (sequential only) also matches its raw, unstabilised equations
+and passes gradcheck. Bad combinations raise one `CoreError` line.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from models.cores import (
     LRU,
     MLSTM,
     S6,
+    SLSTM,
     CoreError,
     IndRNN,
     MinGRU,
@@ -46,6 +48,8 @@ CORES: dict[str, Callable[[], RecurrentCore]] = {
     "s6": lambda: S6(I, 4, chunk=2),
     "mlstm": lambda: MLSTM(I, 4, heads=2),
     "indrnn": lambda: IndRNN(I, 4, horizon=T),
+    "slstm": lambda: SLSTM(I, 4, heads=2),
+    "slstm-sigmoid": lambda: SLSTM(I, 4, heads=2, forget="sigmoid"),
     "block-mingru": lambda: ResidualBlock(MinGRU(I, I)),
     "block-lru-rms": lambda: ResidualBlock(LRU(I, 4), mlp_ratio=2, norm="rms"),
 }
@@ -179,7 +183,7 @@ def test_parameter_count_on_the_meta_device_equals_the_built_module(name: str) -
 
 
 @pytest.mark.parametrize(
-    "kind", [MinGRU, MinLSTM, LRU, S6, MLSTM, IndRNN, ResidualBlock, TorchRecurrent]
+    "kind", [MinGRU, MinLSTM, LRU, S6, MLSTM, SLSTM, IndRNN, ResidualBlock, TorchRecurrent]
 )
 def test_every_core_shows_its_equations(kind: type[RecurrentCore]) -> None:
     lines = kind.equations().splitlines()
@@ -256,6 +260,79 @@ def test_mlstm_stabiliser_keeps_huge_input_gates_finite_and_equal() -> None:
     torch.testing.assert_close(outputs[1], outputs[0], **TOL)
 
 
+def naive_slstm(core: SLSTM, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """sLSTM's equations literally, from a zero state and without the stabiliser: raw
+    ``exp(ĩ)``, ``f`` and unscaled ``c``, ``n``; ``R`` built as the full block-diagonal matrix.
+
+    Returns ``(y (B, T, H), c_T, n_T)``."""
+    blocks = core.recurrent.detach()  # (4, heads, d_in, d_out)
+    R = torch.cat([torch.block_diag(*(r.T for r in gate)) for gate in blocks])  # (4H, H)
+    W, b = core.linear.weight.detach(), core.linear.bias.detach()
+    h = c = n = torch.zeros(x.size(0), core.hidden_size, dtype=x.dtype)
+    outputs = []
+    for t in range(x.size(1)):
+        z, i, f, o = (x[:, t] @ W.T + h @ R.T + b).chunk(4, dim=-1)
+        f = torch.exp(f) if core.forget == "exp" else torch.sigmoid(f)
+        c = f * c + torch.exp(i) * torch.tanh(z)
+        n = f * n + torch.exp(i)
+        h = torch.sigmoid(o) * c / n
+        outputs.append(h)
+    return torch.stack(outputs, 1), c, n
+
+
+@pytest.mark.parametrize("name", ["slstm", "slstm-sigmoid"])
+def test_slstm_stabiliser_does_not_change_the_function(name: str) -> None:
+    """The stabilised core equals the raw equations: ``h``, and ``c``, ``n`` once scaled back
+    by ``exp(m)``; the stabiliser did move (``|m| > 1``), so the scaling was exercised."""
+    core = build(name)
+    x = 3 * inputs().detach()
+    with torch.no_grad():
+        y, (h, c, n, m) = core(x)
+    want_y, want_c, want_n = naive_slstm(core, x)
+    assert float(m.abs().max()) > 1
+    assert_all_close([y, h, c * m.exp(), n * m.exp()], [want_y, want_y[:, -1], want_c, want_n])
+
+
+@pytest.mark.parametrize("name", ["slstm", "slstm-sigmoid"])
+def test_slstm_stabiliser_keeps_huge_gate_preactivations_finite(name: str) -> None:
+    """Inputs × 1e3 in float32: the raw equations overflow, the core's outputs, state and
+    gradients stay finite (also where ``f̃_1 - ĩ_1`` is far above 88: the empty-memory rule)."""
+    torch.manual_seed(0)
+    core = CORES[name]()  # float32
+    x = (1e3 * inputs().detach()).float().requires_grad_()
+    y, state = core(x)
+    assert all(bool(torch.isfinite(p).all()) for p in (y, *state))
+    state = tuple(p.detach() for p in state)
+    assert float(state[2].min()) >= 1  # n_t >= 1: the division is safe
+    assert float(state[3].abs().max()) > 88  # exp(m) would overflow float32
+    grads = torch.autograd.grad(y.sum(), [x, *core.parameters()])
+    assert all(bool(torch.isfinite(g).all()) for g in grads)
+    with torch.no_grad():
+        assert not bool(torch.isfinite(naive_slstm(core, x)[0]).all())
+
+
+@pytest.mark.parametrize("forget", ["exp", "sigmoid"])
+@pytest.mark.parametrize("fresh", [True, False], ids=["zero-state", "positive-state"])
+def test_slstm_gradients_pass_gradcheck(forget: str, fresh: bool) -> None:
+    """Input, parameter (and initial-state) gradients against finite differences, in float64;
+    a given state keeps ``n > 0`` (at ``n = 0`` the stabiliser's choice of ``m`` jumps)."""
+    torch.manual_seed(0)
+    core = SLSTM(2, 4, heads=2, forget=forget).double()
+    names = [key for key, _ in core.named_parameters()]
+    x = torch.randn(2, 4, 2, dtype=torch.float64, requires_grad=True)
+    h, c, n, m = (torch.randn(2, 4, dtype=torch.float64) for _ in range(4))
+    state = () if fresh else (h, c, 1 + n.abs(), m)
+    leaves = [p.detach().clone().requires_grad_() for p in (*core.parameters(), *state)]
+
+    def run(x: Tensor, *leaves: Tensor) -> tuple[Tensor, ...]:
+        params = dict(zip(names, leaves[: len(names)], strict=True))
+        start = tuple(leaves[len(names) :]) or None
+        y, final = torch.func.functional_call(core, params, (x, start))
+        return (y, *final)
+
+    assert torch.autograd.gradcheck(run, (x, *leaves))
+
+
 # ---- bad input: one line naming the combination ----------------------------------------------
 
 
@@ -283,6 +360,8 @@ def test_the_log_space_scan_refuses_a_candidate_that_can_be_negative() -> None:
          "bidirectional LSTM cannot step"),
         (lambda: ResidualBlock(MinGRU(I, 4)), "keeps the width"),
         (lambda: MLSTM(I, 6, heads=4), "split into 4 heads"),
+        (lambda: SLSTM(I, 6, heads=4), "split into 4 heads"),
+        (lambda: SLSTM(I, 4, forget="tanh"), "unknown forget gate 'tanh'"),
         (lambda: LRU(I, 4, r_min=0.5, r_max=0.5), "r_min < r_max"),
         (lambda: MinGRU(I, 4)(torch.zeros(B, T, I + 1)), "expected input"),
         (lambda: MinGRU(I, 4)(torch.zeros(B, T, I), lengths=[T, 0, 2]), "lengths must lie"),

@@ -9,9 +9,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from models.cores.stack import flatten_state, map_state
 from models.numpy_rnn import VanillaRNN
 from models.probe import ProbeNet, numpy_state_jacobian_norms, probe_backward
-from tasks.engine.settings import ConfigError
+from tasks.engine.settings import MODERN, ConfigError
 from tasks.gradflow.settings import MAX_SEQ_LEN
 from tasks.gradflow.task import (
     COPY_LENGTH,
@@ -89,9 +90,9 @@ def test_numpy_rnn_step_gradients_match_the_scratch_backend() -> None:
     numpy_jacobian = numpy_state_jacobian_norms(rnn.params["Whh"], cache.hs, u)
 
     inputs = F.one_hot(torch.from_numpy(xs), vocab).double().unsqueeze(0)  # (1, T, V)
-    out, states = net.unrolled(inputs)
-    loss = F.cross_entropy(out[0], torch.from_numpy(ys))
-    grads = probe_backward(loss, states, torch.from_numpy(u))
+    unrolled = net.unrolled(inputs)
+    loss = F.cross_entropy(unrolled.outputs[0], torch.from_numpy(ys))
+    grads = probe_backward(loss, unrolled, torch.from_numpy(u))
 
     assert rnn.dh_history is not None
     assert rnn.dh_history.max() > 3 * rnn.dh_history.min()  # the profile is not flat
@@ -121,15 +122,15 @@ def test_probe_sees_the_whole_gradient_through_later_steps(mode: str) -> None:
     torch.manual_seed(0)
     net = ProbeNet(mode, 2, 6, 2, 1, backend="fused").double()
     x = torch.randn(3, 9, 2, dtype=torch.double)
-    out, states = net.unrolled(x)
-    torch.testing.assert_close(out, net(x))  # the same function as the fast path
-    loss = out[:, -1, 0].pow(2).mean()
-    grads = probe_backward(loss, states, torch.ones(6, dtype=torch.double) / 6**0.5)
+    unrolled = net.unrolled(x)
+    torch.testing.assert_close(unrolled.outputs, net(x))  # the same function as the fast path
+    loss = unrolled.outputs[:, -1, 0].pow(2).mean()
+    grads = probe_backward(loss, unrolled, torch.ones(6, dtype=torch.double) / 6**0.5)
     t = 3
     with torch.no_grad():
-        _, states_again = net.unrolled(x[:, : t + 1])
-    top_t = states_again[1][t].clone().requires_grad_(True)
-    low = states_again[0][t]
+        states_again = net.unrolled(x[:, : t + 1]).states
+    top_t = states_again[1][t][0].clone().requires_grad_(True)
+    low = states_again[0][t][0]
     if mode == "lstm":  # the cell states at t come from a one-layer run up to t
         _, (_, c_low) = net.layers[0](x[:, : t + 1])
         _, (_, c_top) = net.layers[1](net.layers[0](x[:, : t + 1])[0])
@@ -144,6 +145,83 @@ def test_probe_sees_the_whole_gradient_through_later_steps(mode: str) -> None:
     assert grads.dhT_dh[1][-1] == pytest.approx(1.0)  # dh_T/dh_T is the identity
 
 
+MODERN_CASES = [(arch, True) for arch in MODERN] + [
+    ("mingru", False), ("lru", False), ("s6", False), ("mlstm", False), ("slstm", False),
+    ("lstm", True),  # a classic cell in residual blocks: its state in torch's (1, B, H) layout
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("arch", "block"), MODERN_CASES)
+def test_modern_unrolled_is_the_fast_path_step_by_step(arch: str, block: bool) -> None:
+    """`unrolled` (each core's `step`) gives `forward`'s (the parallel scan's) outputs, loss and
+    parameter gradients, in float64."""
+    torch.manual_seed(2)
+    net = ProbeNet(arch, 2, 8, 2, 1, block=block, heads=2).double()
+    x = torch.randn(3, 11, 2, dtype=torch.double)
+    net(x)[:, -1, 0].pow(2).mean().backward()
+    expected = {name: p.grad.clone() for name, p in net.named_parameters()}
+    net.zero_grad(set_to_none=True)
+    unrolled = net.unrolled(x)
+    torch.testing.assert_close(unrolled.outputs, net(x), rtol=1e-9, atol=1e-12)
+    probe_backward(unrolled.outputs[:, -1, 0].pow(2).mean(), unrolled, torch.ones(8) / 8**0.5)
+    for name, p in net.named_parameters():
+        torch.testing.assert_close(p.grad, expected[name], rtol=1e-8, atol=1e-12, msg=name)
+
+
+LAST_COMPUTED = {"mlstm": (0, 1), "slstm": (0,), "lstm": (0,)}
+"""The state tensors no other tensor of the same step is computed from (C, n; h; h)."""
+STABILISER = {"mlstm": 2, "slstm": 3}
+"""The stabiliser m: scales C, n (c, n) and never the outputs, so its gradient vanishes."""
+
+
+@pytest.mark.parametrize(("arch", "block"), MODERN_CASES)
+def test_modern_probe_equals_the_gradient_on_a_state_injected_at_t(arch: str, block: bool) -> None:
+    """The probed gradient of the top layer's state at t equals the gradient of the loss
+    recomputed by `forward` from that state carried in at t (an oracle that shares nothing with
+    the probe): for a one-tensor state its norm and ||u^T dy_T/dh_t||; for a state of several
+    the tensors computed last (the others also carry what flows through them within the step)."""
+    torch.manual_seed(3)
+    net = ProbeNet(arch, 2, 8, 2, 1, block=block, heads=2).double()
+    x = torch.randn(3, 11, 2, dtype=torch.double)
+    u = torch.randn(8, dtype=torch.double)
+    u /= u.norm()
+    unrolled = net.unrolled(x)
+    grads = probe_backward(unrolled.outputs[:, -1, 0].pow(2).mean(), unrolled, u)
+    for t in (2, 6):
+        with torch.no_grad():
+            h, carried = x[:, : t + 1], []
+            for layer in net.layers:
+                h, state = layer(h)  # the parallel scan up to t
+                carried.append(state)
+        top = map_state(lambda s: s.clone().requires_grad_(True), carried[-1])
+        h = x[:, t + 1 :]
+        for layer, state in zip(net.layers, [*carried[:-1], top], strict=True):
+            h, _ = layer(h, state)
+        leaves = flatten_state(top)
+        loss = net.head(h)[:, -1, 0].pow(2).mean()
+        oracle = torch.autograd.grad(loss, leaves, retain_graph=True)
+        probed = [s.grad for s in unrolled.states[-1][t]]
+        assert len(probed) == len(leaves)
+        for i in LAST_COMPUTED.get(arch, (0,)):
+            torch.testing.assert_close(probed[i], oracle[i], rtol=1e-7, atol=1e-14)
+        if arch in STABILISER:
+            assert float(probed[STABILISER[arch]].abs().max()) < 1e-12
+        if len(leaves) == 1:
+            assert grads.dl_dh[-1][t] == pytest.approx(float(oracle[0].norm()), rel=1e-7)
+            (jac,) = torch.autograd.grad((h[:, -1] * u).sum(), leaves)
+            per_sample = jac.flatten(1).norm(dim=1).mean()
+            assert grads.dhT_dh[-1][t] == pytest.approx(float(per_sample), rel=1e-7)
+    if not block and arch == "mingru":
+        assert grads.dhT_dh[-1][-1] == pytest.approx(1.0)  # y_T is h_T: the identity
+
+
+def test_modern_cores_refuse_the_classic_switches() -> None:
+    with pytest.raises(ValueError, match="init orthogonal applies to the rnn"):
+        ProbeNet("lru", 2, 8, 1, 1, init="orthogonal", block=True)
+    with pytest.raises(ValueError, match="relu applies to rnn without blocks"):
+        ProbeNet("rnn", 2, 8, 1, 1, nonlinearity="relu", block=True)
+
+
 def test_fused_and_scratch_probes_agree() -> None:
     torch.manual_seed(1)
     fused = ProbeNet("lstm", 2, 5, 1, 1, backend="fused")
@@ -153,8 +231,8 @@ def test_fused_and_scratch_probes_agree() -> None:
     u = torch.ones(5) / 5**0.5
     results = []
     for net in (fused, scratch):
-        out, states = net.unrolled(x)
-        results.append(probe_backward(out[:, -1, 0].sum(), states, u))
+        unrolled = net.unrolled(x)
+        results.append(probe_backward(unrolled.outputs[:, -1, 0].sum(), unrolled, u))
     np.testing.assert_allclose(results[0].dl_dh, results[1].dl_dh, rtol=1e-4)
     np.testing.assert_allclose(results[0].dhT_dh, results[1].dhT_dh, rtol=1e-4)
 
@@ -179,6 +257,11 @@ def test_orthogonal_init_and_open_forget_gate() -> None:
         ("lstm", {"layers": 2}),
         ("gru", {"problem": "copy"}),
         ("numpy-rnn", {"problem": "copy"}),
+        ("mingru", {}),
+        ("lru", {"problem": "copy", "layers": 2}),
+        ("mlstm", {"heads": 2}),
+        ("indrnn", {"block": False}),
+        ("gru", {"block": True}),
     ],
 )
 def test_training_steps_record_profiles(arch: str, overrides: dict) -> None:
@@ -270,6 +353,9 @@ def test_profile_json_has_no_nan() -> None:
         ({"arch": "numpy-rnn", "problem": "adding"}, "--problem copy"),
         ({"dataset": "tiny-shakespeare"}, "generates its data"),
         ({"bidirectional": True}, "one direction"),
+        ({"arch": "rnn", "activation": "relu", "block": True}, "without --block"),
+        ({"arch": "s6", "init": "orthogonal"}, "not s6"),
+        ({"arch": "lru", "backend": "scratch"}, "written from its equations"),
     ],
 )
 def test_bad_settings_are_one_clear_line(overrides: dict, needle: str) -> None:

@@ -10,9 +10,10 @@ import torch
 from cli_helpers import one_line_error, run_cli
 from engine_fixtures import review_csv
 
+from models.registry import get_architecture
 from tasks.engine.checkpoint import load_checkpoint
 from tasks.engine.player import load_player
-from tasks.engine.settings import ConfigError
+from tasks.engine.settings import BACKENDS, ConfigError
 from tasks.registry import TASKS, create_task, default_config
 from tasks.sentiment.task import binary_metrics
 from tui.cli import main
@@ -126,7 +127,7 @@ def test_bad_settings_and_datasets(tmp_path: Path, capsys: pytest.CaptureFixture
     code, _, err = run_cli(capsys, "train", "sentiment", "--dataset", data, "--layers", "4")
     one_line_error(code, err, "1 to 3 --layers")
     code, _, err = run_cli(capsys, "train", "sentiment", "--dataset", data, "--arch", "numpy-rnn")
-    one_line_error(code, err, "--arch must be one of gru, lstm, rnn for sentiment")
+    one_line_error(code, err, "--arch must be one of gru, lstm, rnn, mingru,", "for sentiment")
     code, _, err = run_cli(capsys, "train", "sentiment", "--dataset", data, "--vocab-size", "2")
     one_line_error(code, err, "--vocab-size must be an integer >= 3")
     code, _, err = run_cli(capsys, "train", "sentiment", "--dataset", str(tmp_path))
@@ -167,9 +168,16 @@ def test_chinese_reviews_train_and_predict_by_character(
     assert code == 0 and tokens[:3] == ["房", "间", "很"]
 
 
-@pytest.mark.parametrize("arch", TASKS["sentiment"].archs)
-@pytest.mark.parametrize("backend", ["fused", "scratch"])
-def test_one_training_step_per_entry(tmp_path: Path, arch: str, backend: str) -> None:
+ENTRIES = [
+    (arch, backend)
+    for arch in TASKS["sentiment"].archs
+    for backend in [b for b in get_architecture(arch).backends if b in BACKENDS] or [None]
+]
+"""Every (architecture, backend) sentiment offers; a modern core has one backend (None)."""
+
+
+@pytest.mark.parametrize(("arch", "backend"), ENTRIES)
+def test_one_training_step_per_entry(tmp_path: Path, arch: str, backend: str | None) -> None:
     """Every architecture and backend builds, steps and evaluates, with and without attention."""
     data = str(word_csv(tmp_path / "words.csv", n=60))
     for bidirectional, attention in ((True, True), (False, False)):

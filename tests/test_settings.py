@@ -58,7 +58,7 @@ def test_help_shows_the_task_default_and_an_architecture_own() -> None:
     info = TASKS["charlm"]
     meta = info.settings.settings()["lr"]
     assert default_text(info, "lr", meta, task_defaults("charlm")["lr"]) == (
-        "default: 0.005; numpy-rnn: 0.1; rnn: 0.001"
+        "default: 0.005; rnn: 0.001; numpy-rnn: 0.1"
     )
 
 

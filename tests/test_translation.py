@@ -126,7 +126,7 @@ def test_checkpoint_of_another_task_is_refused(tmp_path: Path, capsys) -> None:
     ("argv", "message"),
     [
         (["--direction", "zh-en"], "--direction zh-en does not apply"),
-        (["--arch", "rnn"], "--arch must be one of gru, lstm for translation"),
+        (["--arch", "rnn"], "--arch must be one of gru, lstm, mingru, minlstm, indrnn, lru"),
         (["--teacher-forcing", "1.5"], "--teacher-forcing must be in [0, 1]"),
         (["--beam", "0"], "--beam must be a positive integer"),
         (["--max-len", "1"], "no training pair is at most 1 tokens long"),

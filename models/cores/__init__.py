@@ -7,8 +7,8 @@ sequences, ``step(x_t, state)`` for generation, ``initial_state(batch)`` and
 - `TorchRecurrent` (torch_rnn.py): today's RNN/LSTM/GRU (`models.recurrent.Recurrent`, fused or
   scratch) under the contract; the module docstring maps the NumPy RNN onto it.
 - `MinGRU`, `MinLSTM` (Feng et al. 2024), `LRU` (Orvieto et al. 2023), `S6` (Gu & Dao 2023),
-  `MLSTM` (Beck et al. 2024), `IndRNN` (Li et al. 2018): one file each, its equations in the
-  module docstring (``RecurrentCore.equations()``).
+  `MLSTM` and `SLSTM` (Beck et al. 2024), `IndRNN` (Li et al. 2018): one file each, its
+  equations in the module docstring (``RecurrentCore.equations()``).
 - `ResidualBlock` (block.py): norm -> core -> residual -> MLP, around any width-keeping core.
 - scan.py: the parallel scans the linear recurrences share.
 
@@ -27,6 +27,7 @@ _EXPORTS = {
     "LRU": "models.cores.lru",
     "S6": "models.cores.s6",
     "MLSTM": "models.cores.mlstm",
+    "SLSTM": "models.cores.slstm",
     "IndRNN": "models.cores.indrnn",
     "ResidualBlock": "models.cores.block",
 }

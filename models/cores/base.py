@@ -25,13 +25,14 @@ and runs the one in ``core.scan``; every way computes the same function.
 from __future__ import annotations
 
 import inspect
-import textwrap
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
+
+from models.equations import equations_block
 
 __all__ = [
     "CoreError",
@@ -123,16 +124,7 @@ class RecurrentCore(nn.Module, ABC):
     @classmethod
     def equations(cls) -> str:
         """The update equations: the ``Equations::`` block of the core's module docstring."""
-        doc = inspect.getmodule(cls).__doc__ or ""
-        _, found, rest = doc.partition("Equations::\n")
-        if not found:
-            return ""
-        lines = []
-        for line in rest.splitlines():
-            if line.strip() and not line.startswith(" "):
-                break
-            lines.append(line)
-        return textwrap.dedent("\n".join(lines)).strip("\n")
+        return equations_block(inspect.getmodule(cls).__doc__ or "")
 
     # ---- shared checks -----------------------------------------------------------------------
 

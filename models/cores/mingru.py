@@ -50,9 +50,8 @@ class MinGRU(MinimalRNN):
         h = (1 - z) * h + z * self._h_tilde(v)
         return h, h
 
-    def _coefficients(self, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
-        z = torch.sigmoid(k)
-        return 1 - z, z * self._h_tilde(v)
+    def _gate(self, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+        return k, v
 
     def _log_coefficients(self, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
         return -F.softplus(k), -F.softplus(-k) + log_g(v)

@@ -13,6 +13,7 @@ of the paper's first algorithms, which the log-space scan cannot run. Unlike the
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from typing import ClassVar
 
@@ -27,11 +28,17 @@ from models.cores.base import (
     run_steps,
     zero_padding,
 )
-from models.cores.scan import chunked_scan, hold_padding, log_scan
+from models.cores.gated_scan import gated_scan
+from models.cores.scan import hold_padding, log_scan
 
 __all__ = ["CANDIDATES", "MinimalRNN", "g", "log_g"]
 
 CANDIDATES = ("g", "linear")
+
+
+def _chunk(steps: int) -> int:
+    """``ceil(sqrt(T))``: the fewest sequential steps of the block-wise scan."""
+    return math.isqrt(steps - 1) + 1 if steps > 1 else 1
 
 
 def g(v: Tensor) -> Tensor:
@@ -127,8 +134,14 @@ class MinimalRNN(RecurrentCore):
         """One step of the equations: ``(*parts of the projection, h) -> (h, h)``."""
 
     @abstractmethod
+    def _gate(self, *parts: Tensor) -> tuple[Tensor, Tensor]:
+        """``(d, v)``: ``h_t = (1 - σ(d_t)) ⊙ h_{t-1} + σ(d_t) ⊙ h̃(v_t)`` for every step."""
+
     def _coefficients(self, *parts: Tensor) -> tuple[Tensor, Tensor]:
         """``(a, b)`` of ``h_t = a_t ⊙ h_{t-1} + b_t`` for every step ``(B, T, H)``."""
+        d, v = self._gate(*parts)
+        z = torch.sigmoid(d)
+        return 1 - z, z * self._h_tilde(v)
 
     @abstractmethod
     def _log_coefficients(self, *parts: Tensor) -> tuple[Tensor, Tensor]:
@@ -150,7 +163,7 @@ class MinimalRNN(RecurrentCore):
             log_a, log_b = hold_padding(*self._log_coefficients(*parts), mask, log=True)
             h = log_scan(log_a, log_b, h0)  # (B, T, H)
         else:
-            a, b = hold_padding(*self._coefficients(*parts), mask)
-            h = chunked_scan(a, b, h0, self.chunk)  # (B, T, H)
+            d, v = self._gate(*parts)
+            h = gated_scan(d, v, h0, self.chunk or _chunk(x.size(1)), mask, self.candidate == "g")
         last = h[:, -1]  # padding held the state, so the last step has it
         return zero_padding(h, mask), last

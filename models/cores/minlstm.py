@@ -51,10 +51,9 @@ class MinLSTM(MinimalRNN):
         h = f / (f + i) * h + i / (f + i) * self._h_tilde(v)
         return h, h
 
-    def _coefficients(self, f_pre: Tensor, i_pre: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
-        d = F.softplus(-f_pre) - F.softplus(-i_pre)  # log i - log f
-        f = torch.sigmoid(-d)  # f' = f / (f + i)
-        return f, (1 - f) * self._h_tilde(v)  # i' = 1 - f'
+    def _gate(self, f_pre: Tensor, i_pre: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+        # d = log i - log f, so σ(d) = i / (f + i) = i' and 1 - σ(d) = f'
+        return F.softplus(-f_pre) - F.softplus(-i_pre), v
 
     def _log_coefficients(self, f_pre: Tensor, i_pre: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
         d = F.softplus(-f_pre) - F.softplus(-i_pre)

@@ -93,12 +93,17 @@ class TorchRecurrent(Recurrent, RecurrentCore):
         return (h, h.clone()) if self.mode == "lstm" else h
 
     def step(self, x_t: Tensor, state: Hidden | None = None) -> tuple[Tensor, Hidden]:
-        """One step: x_t ``(B, I)`` -> ``(y_t (B, H), state)``; unidirectional only."""
+        """One step: x_t ``(B, I)`` -> ``(y_t (B, H), state)``; unidirectional only.
+
+        ``y_t`` is the state's top-layer ``h`` itself (equal to the op's output), so the one
+        tensor h_t reaches the next step and what reads y_t (`models.probe` relies on it).
+        """
         if self.bidirectional:
             raise CoreError(
                 f"a bidirectional {self.mode.upper()} cannot step: its backward direction "
                 "needs the steps that have not come yet"
             )
         self._check_step_input(x_t)
-        y, state = self(x_t.unsqueeze(1), state)  # (B, 1, H)
-        return y.squeeze(1), state
+        _, state = self(x_t.unsqueeze(1), state)
+        h = state[0] if self.mode == "lstm" else state  # (L, B, H)
+        return h[-1], state

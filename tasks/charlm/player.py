@@ -1,9 +1,10 @@
 """Generating text with a charlm checkpoint: a prime in, a continuation out (a `Player`).
 
-The weights run in NumPy (`models.stepper`): one character at a time for the Play screen's
-stream, and for a file of primes all continuations step together as one (B, H) batch. Each
-prime has its own random generator seeded with `seed`, so a prime's continuation is the same
-alone or in a batch.
+The weights of a classic cell run in NumPy (`models.stepper`); a modern core (or a classic cell
+in residual blocks) runs through its own `step` in torch (`models.stepper.CoreStepper`, the
+prime read with one `forward`). One character at a time for the Play screen's stream; for a
+file of primes all continuations step together as one batch. Each prime has its own random
+generator seeded with `seed`, so a prime's continuation is the same alone or in a batch.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tasks.charlm.task import CharVocab
+from tasks.charlm.task import CharVocab, build_model
 from tasks.engine.player import DEFAULT_BATCH, check_each, chunks
 
 
@@ -62,13 +63,19 @@ class CharGenerator:
         p: float = 0.9,
         seed: int = 0,
     ) -> None:
-        from models.stepper import make_stepper
+        from models.stepper import CoreStepper, make_stepper, steps_in_numpy
 
         self.config = config
         self.metrics: dict[str, Any] = dict(payload.get("metrics", {}))
         state = payload["task_state"]
         self.vocab = CharVocab(state["vocab"])
-        self.stepper = make_stepper(config.arch, state["model"])
+        self.stepper: Any
+        if steps_in_numpy(config.arch, config.block):
+            self.stepper = make_stepper(config.arch, state["model"])
+        else:
+            model = build_model(config, self.vocab.size)
+            model.load_state_dict(state["model"])
+            self.stepper = CoreStepper(model)
         if length < 0:
             raise ValueError(f"--length must be >= 0 (got {length})")
         self.settings: dict[str, Any] = dict(
@@ -129,13 +136,10 @@ class CharGenerator:
         """Read each prime, then sample all continuations together, `length` steps."""
         import torch
 
-        from models.stepper import stack_states
         from tasks.charlm.sampling import sample_next
 
         s = self.settings
-        reads = [self.stepper.read(ids) for ids in encoded]
-        logits = np.stack([r[0] for r in reads])  # (B, V)
-        state = stack_states([r[1] for r in reads])
+        logits, state = self.stepper.read_many(encoded)  # (B, V)
         generators = [torch.Generator().manual_seed(s["seed"]) for _ in primes]
         chosen = np.zeros((len(primes), s["length"]), dtype=np.int64)
         probs = np.zeros((len(primes), s["length"]))

@@ -88,7 +88,7 @@ def stream_chunks(ids: np.ndarray, streams: int, seq_len: int, full_only: bool) 
 
 
 class CharLMTask(TaskBase):
-    """The charlm task for the torch architectures (rnn, lstm, gru) and the NumPy RNN."""
+    """The charlm task for the torch architectures (classic and modern) and the NumPy RNN."""
 
     name = "charlm"
     primary_metric = "val_loss"
@@ -165,18 +165,23 @@ class CharLMTask(TaskBase):
         self.engine.load_state_dict(state)
 
 
+def build_model(config: TrainConfig, vocab_size: int) -> Any:
+    """The `models.charlm.CharRNN` of a torch architecture's config (initial weights)."""
+    from models.charlm import CharRNN
+
+    return CharRNN(
+        vocab_size, config.embed, config.hidden, config.layers,
+        config.arch, config.dropout, config.backend, **config.core_options(),
+    )  # fmt: skip
+
+
 class _TorchEngine:
-    """Model + AdamW + the hidden state carried between chunks, for rnn/lstm/gru."""
+    """Model + AdamW + the state carried between chunks (any core's: nested, complex, ...)."""
 
     def __init__(self, config: TrainConfig, vocab_size: int) -> None:
-        from models.charlm import CharRNN
-
         self.device = torch_device(config)
         self.config = config
-        self.model = CharRNN(
-            vocab_size, config.embed, config.hidden, config.layers,
-            config.arch, config.dropout, config.backend,
-        ).to(self.device)  # fmt: skip
+        self.model = build_model(config, vocab_size).to(self.device)
         self.optimizer = make_optimizer(self.model, config)
         self.carry: Any = None
 
@@ -184,15 +189,16 @@ class _TorchEngine:
         return sum(p.numel() for p in self.model.parameters())
 
     def train_step(self, batch: Any, lr: float) -> StepStats:
+        import torch
         import torch.nn.functional as F
 
-        from models.charlm import detach_state
+        from models.cores.stack import map_state
 
         x, y = (t.to(self.device) for t in batch)
         logits, state = self.model(x, self.carry)  # (B, T, V)
         loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
         norm = torch_update(self.model, self.optimizer, loss, self.config.clip, lr)
-        self.carry = detach_state(state)
+        self.carry = map_state(torch.Tensor.detach, state)
         return StepStats(float(loss.detach()), norm, x.numel())
 
     def mean_loss(self, chunks: list[Any]) -> float:
@@ -211,20 +217,30 @@ class _TorchEngine:
         return total / count
 
     def state_dict(self) -> dict[str, Any]:
-        from models.charlm import as_tensor_list
+        from models.cores.stack import flatten_state
 
         return {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "carry": [t.cpu() for t in as_tensor_list(self.carry)],
+            "carry": [t.cpu() for t in flatten_state(self.carry)],
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        from models.charlm import from_tensor_list
+        """Weights, optimiser and the carried state (a flat list; 1 or 2 tensors for classic)."""
+        from models.cores.base import CoreError
+        from models.cores.stack import unflatten_state
 
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
-        self.carry = from_tensor_list([t.to(self.device) for t in state["carry"]])
+        carry = [t.to(self.device) for t in state["carry"]]
+        if not carry:
+            self.carry = None
+            return
+        template = self.model.rnn.initial_state(self.config.batch)
+        try:
+            self.carry = unflatten_state(template, carry)
+        except CoreError as exc:
+            raise CheckpointError(f"the checkpoint's carried state: {exc}") from None
 
 
 class _NumpyEngine:

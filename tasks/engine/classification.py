@@ -52,12 +52,14 @@ def pad_batch(seqs: Sequence[Sequence[int] | np.ndarray]) -> tuple[Any, Any]:
 
 
 def build_classifier(config: TrainConfig, vocab_size: int, classes: int) -> Any:
-    """The classifier a config describes (the registry's recurrent core inside)."""
+    """The classifier a config describes (the registry's recurrent core inside, built with
+    the config's core options)."""
     from models.classifier import SentimentRNN
 
     return SentimentRNN(
         vocab_size, config.embed, config.hidden, config.layers, config.arch,
         config.bidirectional, config.attention, config.dropout, classes, config.backend,
+        **config.core_options(),
     )  # fmt: skip
 
 

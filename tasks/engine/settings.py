@@ -185,8 +185,13 @@ def positive_int(default: int, label: str, help: str, group: str, **options: Any
     return setting(default, label, help, group, kind="int", minimum=1, **options)
 
 
-ARCHS = ("numpy-rnn", "rnn", "lstm", "gru")
-"""Every recurrent cell some task offers (a task's entry lists the ones it supports)."""
+CLASSIC = ("numpy-rnn", "rnn", "lstm", "gru")
+"""The textbook cells."""
+MODERN = ("mingru", "minlstm", "indrnn", "lru", "s6", "mlstm", "slstm")
+"""The cores of `models.cores` (`models.registry` describes each)."""
+ARCHS = CLASSIC + MODERN
+"""Every architecture some task offers (a task's entry lists the ones it supports)."""
+SCANS = ("auto", "sequential", "log", "chunked", "parallel")
 BACKENDS = ("fused", "scratch")
 SCHEDULES = ("cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -250,6 +255,36 @@ class TrainConfig:
         "attention pooling / attention decoder where the task has one",
         "Model",
         form=False,
+    )
+    block: bool = setting(
+        False,
+        "Residual blocks",
+        "wrap each layer as the recent papers do: norm -> core -> residual -> MLP -> residual",
+        "Model",
+    )
+    scan: str = setting(
+        "auto",
+        "Scan",
+        "how a core runs its recurrence: auto (its fastest), sequential, or its parallel form "
+        "(log, chunked: minGRU/minLSTM; chunked: LRU/S6; parallel: mLSTM)",
+        "Model",
+        choices=SCANS,
+    )
+    state_size: int | None = positive_int(
+        None,
+        "State size",
+        "LRU: complex state units (default: the hidden size); S6: states per channel (16)",
+        "Model",
+        optional=True,
+        placeholder="the core's default",
+    )
+    heads: int | None = positive_int(
+        None,
+        "Heads",
+        "memory heads of mLSTM and sLSTM (the hidden size must split into them; default 4)",
+        "Model",
+        optional=True,
+        placeholder="4",
     )
     lr: float = setting(3e-3, "Learning rate", "peak learning rate", "Optimisation", minimum=0.0,
                         above=True)  # fmt: skip
@@ -378,12 +413,58 @@ class TrainConfig:
         for option in ("bidirectional", "attention"):
             if getattr(self, option) and option not in self.OPTIONS:
                 raise ConfigError(f"does not apply to {self.task}: {self.WITHOUT_OPTIONS}", option)
+        self._check_core()
         if self.epochs is None and self.minutes is None:
             raise ConfigError(
                 "give epochs or minutes (or both)",
                 "epochs",
                 message="give --epochs or --minutes (or both) so the run knows when to stop",
             )
+
+    def _check_core(self) -> None:
+        """The core options against the architecture: one line naming the combination."""
+        from models.registry import get_architecture
+
+        arch = get_architecture(self.arch)
+        if self.scan != "auto" and self.scan not in arch.scans:
+            raise ConfigError(
+                f"{self.scan}: {arch.title} runs {' or '.join(arch.scans)}", "scan",
+                message=f"--arch {self.arch} has no --scan {self.scan}; it runs "
+                f"{', '.join(arch.scans)} (or auto)",
+            )  # fmt: skip
+        if self.backend == "scratch" and arch.modern:
+            raise ConfigError(
+                f"scratch applies to rnn, lstm and gru; {self.arch} is written from its "
+                "equations already",
+                "backend",
+            )
+        if self.block and self.arch == "numpy-rnn":
+            raise ConfigError("does not apply to numpy-rnn (one NumPy layer)", "block")
+        if self.state_size is not None and self.arch not in ("lru", "s6"):
+            raise ConfigError(f"applies to lru and s6, not {self.arch}", "state_size")
+        if self.heads is not None and self.arch not in ("mlstm", "slstm"):
+            raise ConfigError(f"applies to mlstm and slstm, not {self.arch}", "heads")
+        heads = self.heads or 4
+        if self.arch in ("mlstm", "slstm") and self.hidden % heads:
+            raise ConfigError(
+                f"{self.hidden} does not split into {heads} heads for {self.arch}", "hidden"
+            )
+
+    def core_options(self) -> dict[str, Any]:
+        """What `models.registry.Architecture.build_layers` takes from these settings.
+
+        IndRNN's bound is chosen for the horizon of the task's sequences (``seq_len``).
+        """
+        options: dict[str, Any] = {"block": self.block}
+        if self.scan != "auto":
+            options["scan"] = self.scan
+        if self.arch in ("lru", "s6"):
+            options["state_size"] = self.state_size
+        if self.arch in ("mlstm", "slstm"):
+            options["heads"] = self.heads
+        if self.arch == "indrnn":
+            options["horizon"] = self.seq_len
+        return options
 
     # -- storing -----------------------------------------------------------------------------
 

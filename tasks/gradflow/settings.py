@@ -1,11 +1,14 @@
-"""The gradient-flow lab's own settings: the problem, the RNN's nonlinearity, init, probing."""
+"""The gradient-flow lab's own settings: the problem, the RNN's nonlinearity, init, probing.
+
+Every architecture runs here, the modern cores too (their options: `TrainConfig.core_options`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
 
-from tasks.engine.settings import ConfigError, TrainConfig, positive_int, setting
+from tasks.engine.settings import MODERN, ConfigError, TrainConfig, positive_int, setting
 
 MAX_SEQ_LEN = 1000
 """The longest T (--seq-len): already enough to watch gradients vanish over many decades."""
@@ -16,7 +19,7 @@ class GradflowSettings(TrainConfig):
     """Gradient flow on long-range synthetic problems."""
 
     TASK_GROUPS: ClassVar[tuple[str, ...]] = ("Problem",)
-    ARCHS: ClassVar[tuple[str, ...]] = ("rnn", "lstm", "gru", "numpy-rnn")
+    ARCHS: ClassVar[tuple[str, ...]] = ("rnn", "lstm", "gru", "numpy-rnn", *MODERN)
     OPTIONS: ClassVar[tuple[str, ...]] = ()
     WITHOUT_OPTIONS: ClassVar[str] = "the lab runs one direction without attention"
 
@@ -60,8 +63,14 @@ class GradflowSettings(TrainConfig):
                 f"not --dataset {self.dataset})",
                 "dataset",
             )
-        if self.activation != "tanh" and self.arch != "rnn":
-            raise ConfigError(f"{self.activation} applies to --arch rnn only", "activation")
+        if self.activation != "tanh" and (self.arch != "rnn" or self.block):
+            raise ConfigError(
+                f"{self.activation} applies to --arch rnn only (without --block)", "activation"
+            )
+        if self.init != "default" and self.arch in MODERN:
+            raise ConfigError(
+                f"{self.init} applies to rnn, lstm, gru and numpy-rnn, not {self.arch}", "init"
+            )
         if self.arch == "numpy-rnn" and self.problem != "copy":
             raise ConfigError("copy: numpy-rnn reads symbols", "problem", "use --problem")
         if self.arch == "numpy-rnn" and self.layers != 1:

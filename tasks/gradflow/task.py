@@ -16,7 +16,9 @@ Every `TrainConfig.probe_every` steps the step is taken through `models.probe.Pr
 dL/dh_t (the whole gradient reaching h_t, through every later step) and ``||u^T dh_T/dh_t||`` for
 a fixed random unit vector u, plus the global gradient norm before and after clipping. The newest
 record rides on the trainer's next `StepLogged` event (``gradients``). The NumPy RNN
-(``--arch numpy-rnn``, copy only: it reads symbols) takes both from its own BPTT.
+(``--arch numpy-rnn``, copy only: it reads symbols) takes both from its own BPTT. For a modern
+core h_t is its whole state (e.g. mLSTM's matrix memory) and h_T in the second quantity is the
+layer's last output (see `models.probe`).
 """
 
 from __future__ import annotations
@@ -295,6 +297,7 @@ class TorchEngine:
         self.model = ProbeNet(
             config.arch, COPY_VOCAB if self.copy else 2, config.hidden, config.layers,
             COPY_VOCAB if self.copy else 1, config.backend, config.activation, config.init,
+            **config.core_options(),
         ).to(self.device)  # fmt: skip
         self.optimizer = make_optimizer(self.model, config)
         self.u = torch.from_numpy(u).float().to(self.device)
@@ -337,9 +340,9 @@ class TorchEngine:
         inputs = self._inputs(x)
         probed = None
         if probe:
-            out, states = self.model.unrolled(inputs)
-            loss = self._loss(out, y)
-            grads = probe_backward(loss, states, self.u)
+            unrolled = self.model.unrolled(inputs)
+            loss = self._loss(unrolled.outputs, y)
+            grads = probe_backward(loss, unrolled, self.u)
             probed = Gradients(grads.dl_dh, grads.dhT_dh)
         else:
             loss = self._loss(self.model(inputs), y)
@@ -358,9 +361,8 @@ class TorchEngine:
         from models.probe import probe_backward
 
         self.model.zero_grad(set_to_none=True)
-        out, states = self.model.unrolled(self._inputs(x))
-        loss = self._loss(out, y)
-        grads = probe_backward(loss, states, self.u)
+        unrolled = self.model.unrolled(self._inputs(x))
+        grads = probe_backward(self._loss(unrolled.outputs, y), unrolled, self.u)
         norm = self._grad_norm()
         self.model.zero_grad(set_to_none=True)
         return norm, Gradients(grads.dl_dh, grads.dhT_dh)

@@ -1,7 +1,8 @@
 """Guessing a surname's language with a names checkpoint (its best-on-validation weights).
 
 A group of names runs as one right-padded batch; the encoder is exact on padding
-(`models.classifier.LengthAwareRNN`), so a name gets the same guess alone or in a batch.
+whatever its core (`models.classifier.SentimentRNN`), so a name gets the same guess alone or
+in a batch.
 """
 
 from __future__ import annotations
@@ -65,9 +66,11 @@ class NamesPlayer:
         self.metrics: dict[str, Any] = dict(payload.get("metrics", {}))
 
     def describe(self) -> str:
-        """`gru 1×128 bidirectional · 18 languages · names`."""
+        """`gru 1×128 bidirectional · 18 languages · names` (`mingru 2×128 blocks ...` for
+        residual blocks)."""
         c = self.config
-        model = f"{c.arch} {c.layers}×{c.hidden}" + (" bidirectional" if c.bidirectional else "")
+        model = f"{c.arch} {c.layers}×{c.hidden}" + (" blocks" if c.block else "")
+        model += " bidirectional" if c.bidirectional else ""
         return f"{model} · {len(self.languages)} languages · {c.dataset}"
 
     def answer(self, text: str) -> Guess:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from tasks.engine.settings import ConfigError, TrainConfig, setting
+from tasks.engine.settings import MODERN, ConfigError, TrainConfig, setting
 
 
 def _share(default: float, label: str, part: str) -> float:
@@ -26,7 +26,7 @@ class NamesSettings(TrainConfig):
     """Surname -> language classification."""
 
     TASK_GROUPS: ClassVar[tuple[str, ...]] = ("Names",)
-    ARCHS: ClassVar[tuple[str, ...]] = ("gru", "lstm", "rnn")
+    ARCHS: ClassVar[tuple[str, ...]] = ("gru", "lstm", "rnn", *MODERN)
 
     class_weights: bool = setting(
         False,

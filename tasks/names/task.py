@@ -1,4 +1,4 @@
-"""Surname -> language: a character RNN/LSTM/GRU classifier over the names of 18 languages.
+"""Surname -> language: a character RNN classifier (any core) over the names of 18 languages.
 
 Data (`tasks.names.data`): a folder of ``<Language>.txt`` files, folded to lower-case ASCII,
 de-duplicated and split by name, stratified by language (``--val-fraction``,
@@ -63,7 +63,7 @@ def classification_metrics(labels: np.ndarray, predictions: np.ndarray, classes:
 
 
 class NamesTask(ClassifierTask):
-    """The names task for rnn, lstm and gru (see the module docstring)."""
+    """The names task for the architectures of its settings (see the module docstring)."""
 
     name = "names"
     pool_batches = POOL_BATCHES

@@ -1,7 +1,8 @@
 """Classifying reviews with a sentiment checkpoint (its best-on-validation weights): a `Player`.
 
 A group of texts runs as one right-padded batch; the encoder is exact on padding
-(`models.classifier.LengthAwareRNN`), so a text gets the same verdict alone or in a batch.
+whatever its core (`models.classifier.SentimentRNN`), so a text gets the same verdict alone or
+in a batch.
 """
 
 from __future__ import annotations
@@ -93,9 +94,14 @@ class SentimentPredictor:
         return self.config.attention
 
     def describe(self) -> str:
-        """`gru 1×128 bidirectional · attention · words · rt-polarity`."""
+        """`gru 1×128 bidirectional · attention · words · rt-polarity` (`mingru 2×128 blocks
+        ...` for residual blocks)."""
         c = self.config
-        parts = [f"{c.arch} {c.layers}×{c.hidden}" + (" bidirectional" if c.bidirectional else "")]
+        parts = [
+            f"{c.arch} {c.layers}×{c.hidden}"
+            + (" blocks" if c.block else "")
+            + (" bidirectional" if c.bidirectional else "")
+        ]
         parts.append("attention" if self.has_attention else "last state (no attention)")
         parts.append("characters" if self.vocab.kind == "chars" else "words")
         parts.append(str(c.dataset))

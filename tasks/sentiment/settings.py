@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from tasks.engine.settings import TrainConfig, positive_int, setting
+from tasks.engine.settings import MODERN, TrainConfig, positive_int, setting
 
 
 @dataclass
@@ -13,7 +13,7 @@ class SentimentSettings(TrainConfig):
     """Sentiment analysis of reviews."""
 
     TASK_GROUPS: ClassVar[tuple[str, ...]] = ("Text",)
-    ARCHS: ClassVar[tuple[str, ...]] = ("gru", "lstm", "rnn")
+    ARCHS: ClassVar[tuple[str, ...]] = ("gru", "lstm", "rnn", *MODERN)
 
     vocab_size: int = setting(
         30000,

@@ -27,6 +27,7 @@ shape must match.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -66,7 +67,7 @@ def binary_metrics(labels: np.ndarray, predictions: np.ndarray) -> dict[str, Any
 
 
 class SentimentTask(ClassifierTask):
-    """The sentiment task for rnn, lstm and gru (see the module docstring)."""
+    """The sentiment task for the architectures of its settings (see the module docstring)."""
 
     name = "sentiment"
     pool_batches = POOL_BATCHES
@@ -74,8 +75,6 @@ class SentimentTask(ClassifierTask):
     class_names = LABELS
 
     def __init__(self, config: TrainConfig, data: ReviewSet | None = None) -> None:
-        if config.arch not in ("rnn", "lstm", "gru"):
-            raise ConfigError(f"sentiment supports --arch rnn, lstm, gru (got {config.arch!r})")
         if config.layers > 3:
             raise ConfigError(f"sentiment supports 1 to 3 --layers (got {config.layers})")
         config.validate()
@@ -148,21 +147,26 @@ class SentimentTask(ClassifierTask):
         return Vocab(tuple(state["vocab"]), state["tokenizer"])
 
 
-SHAPE_FIELDS = ("arch", "layers", "hidden", "embed", "bidirectional", "attention")
-"""Settings a checkpoint given to --init-from must share with the new run."""
+SHAPE_FIELDS = (
+    "arch", "layers", "hidden", "embed", "bidirectional", "attention", "block", "state_size",
+    "heads",
+)  # fmt: skip
+"""Settings a checkpoint given to --init-from must share with the new run (a setting its
+config lacks, from before the setting existed, has the default)."""
 
 
 def _start_from(config: TrainConfig) -> dict[str, Any]:
     """The task state of the --init-from checkpoint, after checking that its model fits."""
     payload = load_checkpoint(str(config.init_from), "sentiment")
-    theirs = payload["config"]
-    differ = [f for f in SHAPE_FIELDS if theirs.get(f) != getattr(config, f)]
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    theirs = defaults | payload["config"]
+    differ = [f for f in SHAPE_FIELDS if theirs[f] != getattr(config, f)]
     if differ:
         shown = ", ".join(
-            (f"--{f}" if theirs.get(f) else f"--no-{f}")
-            if isinstance(theirs.get(f), bool)
-            else f"--{f} {theirs.get(f)}"
-            for f in differ
+            (f"--{flag}" if theirs[f] else f"--no-{flag}")
+            if isinstance(theirs[f], bool)
+            else f"--{flag} {theirs[f]}"
+            for f, flag in ((f, f.replace("_", "-")) for f in differ)
         )
         raise ConfigError(f"--init-from {config.init_from} has another model shape: use {shown}")
     return payload["task_state"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from tasks.engine.settings import TrainConfig, positive_int, setting
+from tasks.engine.settings import MODERN, TrainConfig, positive_int, setting
 
 TRANSFORMS = ("auto", "none", "log", "diff", "log-diff", "seasonal", "log-seasonal")
 """Transforms before scaling (see `tasks.data.series`)."""
@@ -16,7 +16,7 @@ class TimeseriesSettings(TrainConfig):
     """Time-series forecasting."""
 
     TASK_GROUPS: ClassVar[tuple[str, ...]] = ("Forecast",)
-    ARCHS: ClassVar[tuple[str, ...]] = ("lstm", "gru", "rnn")
+    ARCHS: ClassVar[tuple[str, ...]] = ("lstm", "gru", "rnn", *MODERN)
     OPTIONS: ClassVar[tuple[str, ...]] = ()
     WITHOUT_OPTIONS: ClassVar[str] = "it forecasts from the past only, without attention"
 

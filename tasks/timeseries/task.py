@@ -64,7 +64,7 @@ MAX_HORIZON = 2000
 
 
 class TimeSeriesTask(TaskBase):
-    """The timeseries task for rnn, lstm and gru (see the module docstring)."""
+    """The timeseries task for rnn, lstm, gru and the modern cores (see the module docstring)."""
 
     name = "timeseries"
     primary_metric = "val_rmse"
@@ -123,7 +123,7 @@ class TimeSeriesTask(TaskBase):
         seed_everything(config.seed)  # the initial weights depend on the seed alone
         self.model = SeriesRNN(
             self.features, config.hidden, config.layers, config.arch, self.outputs,
-            config.dropout, config.backend,
+            config.dropout, config.backend, **config.core_options(),
         ).to(self.device)  # fmt: skip
         self.optimizer = make_optimizer(self.model, config)
 

@@ -101,12 +101,13 @@ class Translator:
         return LANGUAGE_NAMES.get(self.tgt_lang, self.tgt_lang)
 
     def describe(self) -> str:
-        """`German → English · gru 1×256 · dot attention`."""
+        """`German → English · gru 1×256 · dot attention` (`mingru 2×256 blocks · ...`)."""
         c = self.config
         attention = f"{c.attention_type} attention" if self.has_attention else "no attention"
+        blocks = " blocks" if c.block else ""
         return (
             f"{self.source_language} → {self.target_language} · {c.arch} {c.layers}×{c.hidden}"
-            f" · {attention}"
+            f"{blocks} · {attention}"
         )
 
     def translate(self, text: str, beam: int = 1) -> Translation:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from tasks.engine.settings import TrainConfig, positive_int, setting
+from tasks.engine.settings import MODERN, TrainConfig, positive_int, setting
 
 
 @dataclass
@@ -13,7 +13,7 @@ class TranslationSettings(TrainConfig):
     """Translation with an encoder-decoder."""
 
     TASK_GROUPS: ClassVar[tuple[str, ...]] = ("Translation",)
-    ARCHS: ClassVar[tuple[str, ...]] = ("gru", "lstm")
+    ARCHS: ClassVar[tuple[str, ...]] = ("gru", "lstm", *MODERN)
 
     direction: str = setting(
         "auto",

@@ -6,9 +6,10 @@ French-English; lower-cased tokens, one vocabulary per side (tokens seen fewer t
 (the count is reported; validation and test are never filtered). Batches group sentences of
 similar length.
 
-Model (`models.seq2seq.Seq2Seq`): a (bidirectional) GRU/LSTM encoder and a Luong decoder with
-dot or additive attention, or none; trained with cross-entropy (optionally label-smoothed)
-under teacher forcing (``--teacher-forcing`` below 1 feeds the model's own guesses).
+Model (`models.seq2seq.Seq2Seq`): a (bidirectional) encoder and a Luong decoder of the same
+architecture (GRU, LSTM or a modern core, in residual blocks with ``--block``) with dot or
+additive attention, or none; trained with cross-entropy (optionally label-smoothed) under
+teacher forcing (``--teacher-forcing`` below 1 feeds the model's own guesses).
 
 Metrics: ``val_bleu`` (greedy; the quick estimate reads the first `QUICK_VAL` sentences) picks
 the best checkpoint; at the end ``test_bleu`` and ``test_bleu_cased`` decode the test split with
@@ -48,6 +49,7 @@ from tasks.engine.base import (
 )
 from tasks.engine.settings import ConfigError, TrainConfig
 from tasks.translation.bleu import corpus_bleu, signature
+from tasks.translation.settings import TranslationSettings
 
 QUICK_VAL = 200
 """Validation sentences the quick (during training) BLEU estimate decodes."""
@@ -63,15 +65,16 @@ def output_limit(source_tokens: int, max_len: int) -> int:
 
 
 class TranslationTask(TaskBase):
-    """The translation task for gru and lstm (see the module docstring)."""
+    """The translation task (see the module docstring)."""
 
     name = "translation"
     primary_metric = "val_bleu"
     lower_is_better = False
 
     def __init__(self, config: TrainConfig, corpus: Corpus | None = None) -> None:
-        if config.arch not in ("gru", "lstm"):
-            raise ConfigError(f"translation supports --arch gru, lstm (got {config.arch!r})")
+        if config.arch not in TranslationSettings.ARCHS:
+            archs = ", ".join(TranslationSettings.ARCHS)
+            raise ConfigError(f"translation supports --arch {archs} (got {config.arch!r})")
         config.validate()
         self.config = config
         self.corpus = (
@@ -225,13 +228,16 @@ class TranslationTask(TaskBase):
 
 
 def build_model(config: TrainConfig, src_vocab: int, tgt_vocab: int) -> Any:
-    """The `Seq2Seq` a config describes."""
+    """The `Seq2Seq` a config describes (IndRNN bounded for sentences of ``max_len`` tokens)."""
     from models.seq2seq import Seq2Seq
 
+    core = config.core_options()
+    if "horizon" in core:
+        core["horizon"] = config.max_len
     return Seq2Seq(
         src_vocab, tgt_vocab, config.arch, config.embed, config.hidden, config.layers,
         config.bidirectional, config.attention_type if config.attention else "none",
-        config.dropout, config.backend,
+        config.dropout, config.backend, **core,
     )  # fmt: skip
 
 

@@ -267,3 +267,21 @@ async def test_sentiment_word_vectors_are_optional() -> None:
         await set_value(pilot, "#field-word_vectors-input", "imdb")
         assert app.screen.config is not None and app.screen.config.word_vectors == "imdb"
         assert not start_disabled(app)
+
+
+async def test_the_summary_counts_the_blocks_mlps_when_block_is_on() -> None:
+    from models.registry import ARCHITECTURES
+
+    app = ScreenApp(ConfigureScreen("charlm", ArchChoice("mingru", layers=2, hidden=64, embed=16)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        summary = app.screen.query_one("#configure-summary")
+        mingru = ARCHITECTURES["mingru"]
+        with_blocks = mingru.parameter_count(16, 64, 2, block=True)
+        text = str(summary.render())
+        assert f"{with_blocks:,}" in text and "residual blocks" in text
+        app.screen.query_one("#field-block Select", Select).value = "off"
+        plain = mingru.parameter_count(16, 64, 2, block=False)
+        assert plain < with_blocks
+        await wait_for(pilot, lambda: f"{plain:,}" in str(summary.render()))
+        assert "residual blocks" not in str(summary.render())

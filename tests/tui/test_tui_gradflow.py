@@ -147,3 +147,44 @@ async def test_new_gradflow_run_opens_the_lab() -> None:
         assert app.screen.setting_up
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, GradFlowScreen))
+
+
+async def test_switches_offer_the_modern_cores() -> None:
+    """Run 1 and Run 2 list the modern cores; the classic switches do not reach them."""
+    from textual.widgets import Select
+
+    from tui.widgets.gradflow_setup import GradFlowSetup
+
+    screen = GradFlowScreen()
+    app = ScreenApp(screen)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        for name, value in (("arch", "lru"), ("compare", "lstm"), ("init", "orthogonal")):
+            screen.query_one(f"#field-{name} Select", Select).value = value
+        await pilot.pause()
+        lru, lstm = screen.query_one(GradFlowSetup).configs()
+        assert (lru.arch, lru.block, lru.init) == ("lru", True, "default")
+        assert (lstm.arch, lstm.block, lstm.init) == ("lstm", False, "orthogonal")
+
+
+async def test_a_modern_core_beside_the_lstm_on_one_chart() -> None:
+    """c beside a modern core trains the LSTM with the same problem and sizes; both newest
+    profiles share the chart, each in its own series."""
+    config = default_config(
+        "gradflow", "mingru", seq_len=12, hidden=8, batch=4, epochs=1, threads=1, clip=0.5
+    )
+    screen = GradFlowScreen([FlowRun(config, None)])
+    app = ScreenApp(screen)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        screen.post_message(GradFlowScreen.EventArrived(0, step_event(1, 0.9, length=12)))
+        await pilot.press("c")
+        await wait_for(pilot, lambda: len(screen.runs) == 2)
+        second = screen.runs[1].config
+        assert (second.arch, second.seq_len, second.hidden, second.clip) == ("lstm", 12, 8, 0.5)
+        assert not second.block
+        chart = screen.query_one("#gf-profile", LossChart)
+        await wait_for(pilot, lambda: "lstm (2)" in chart.series, 120)
+        assert "mingru (1)" in chart.series
+        assert len(chart.series["lstm (2)"][0]) == 12  # one point per time step
+        await wait_for(pilot, lambda: screen.notes[1].startswith("finished"), 120)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from models.registry import ARCHITECTURES
 from tasks.engine.settings import Setting
 from tasks.registry import TaskInfo, task_defaults
 
@@ -44,11 +45,18 @@ def add_setting_options(parser: argparse.ArgumentParser, info: TaskInfo) -> None
 
 
 def default_text(info: TaskInfo, name: str, meta: Setting, default: Any) -> str:
-    """`default: 256; numpy-rnn: 100`: the task's default and any architecture's own."""
+    """`default: 256; numpy-rnn: 100`: the task's default and any architecture's own (the
+    modern cores named together when they all share one)."""
+    others: dict[str, list[str]] = {}
+    for arch in info.archs:
+        value = task_defaults(info.name, arch).get(name)
+        if value != default:
+            others.setdefault(_value_text(meta, value), []).append(arch)
     parts = [f"default: {_value_text(meta, default)}"]
-    for arch, overrides in info.arch_defaults.items():
-        if name in overrides and overrides[name] != default:
-            parts.append(f"{arch}: {_value_text(meta, overrides[name])}")
+    modern = [arch for arch in info.archs if ARCHITECTURES[arch].modern]
+    for text, archs in others.items():
+        who = "modern cores" if archs == modern else ", ".join(archs)
+        parts.append(f"{who}: {text}")
     return "; ".join(parts)
 
 

@@ -1,7 +1,9 @@
-"""The architecture screen: pick the cell, see how it works and how big it is; returns a choice."""
+"""The architecture screen: pick the cell or core, see how it works and how big it is (f3: its
+parallel scan beside the sequential recurrence); returns a choice."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from textual import on
@@ -12,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Switch
 
 from models.registry import ARCHITECTURES
+from tasks.engine.settings import ConfigError
 from tasks.registry import TASKS, default_config
 from tui.widgets.arch_card import ArchCard, one_hot_input
 from tui.widgets.arch_list import ArchList
@@ -42,8 +45,15 @@ class ArchitectureScreen(Screen[ArchChoice | None]):
     HELP = """\
 ### Architecture
 
-Choose the recurrent cell. The right side shows the cell's update equations and the number of
-parameters of the recurrent core for the sizes below, updated as you type.
+Choose the recurrent cell: the classic cells of the chapter (RNN, LSTM, GRU) or a modern core
+(minGRU, minLSTM, IndRNN, LRU, S6, mLSTM, sLSTM). The right side shows its update equations, the
+paper they come from, the ways it can run (sequential, or also a parallel scan) and the number of
+parameters of the recurrent layers for the sizes below, updated as you type. Modern cores start
+in residual blocks (norm, core, residual, MLP; the *block* setting on the next screen), and the
+count includes the blocks' MLPs.
+
+**f3** opens the scan view of a core with a parallel form: the sequential recurrence and the
+scan computing the same states on a short sequence, and **m** there times both at T = 64…4096.
 
 *Bidirectional* and *attention* are greyed out for tasks that cannot use them (a character
 language model reads left to right).
@@ -52,6 +62,7 @@ language model reads left to right).
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("ctrl+n", "next", "Next: hyperparameters", priority=True),
+        Binding("f3", "scan_view", "Scan view"),
     ]
     AUTO_FOCUS = "#archs"
 
@@ -101,9 +112,9 @@ language model reads left to right).
             ).border_subtitle = f"{' and '.join(unused)}: not used by {info.name}"
         archs = self.query_one(ArchList)
         start = self.initial.arch if self.initial else info.archs[0]
-        index = info.archs.index(start) if start in info.archs else 0
-        archs.highlighted = index
-        self._load(info.archs[index], self.initial)
+        start = start if start in archs.archs else archs.archs[0]
+        archs.highlighted = archs.get_option_index(start)
+        self._load(start, self.initial)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -126,6 +137,9 @@ language model reads left to right).
         self.query_one("#field-embed", Field).disabled = one_hot
         card = self.query_one(ArchCard)
         card.arch = arch
+        options = defaults.core_options()
+        card.set_reactive(ArchCard.block, options.pop("block"))
+        card.set_reactive(ArchCard.core, options)
         self.query_one("#arch-card-box").border_title = ARCHITECTURES[arch].title
         self._revalidate()
 
@@ -145,12 +159,13 @@ language model reads left to right).
                 field.error = str(exc)
                 values[name] = None
         bidirectional = self.query_one("#bidirectional", Switch).value
+        ok = card.arch is not None and all(v is not None for v in values.values())
+        ok = ok and self._check_rules(card.arch, values, bidirectional)  # type: ignore[arg-type]
         card.set_reactive(ArchCard.bidirectional, bidirectional)
         card.set_reactive(ArchCard.input_size, values["embed"])
         card.set_reactive(ArchCard.hidden, values["hidden"])
         card.set_reactive(ArchCard.layers, values["layers"])
-        card.refresh()
-        ok = all(v is not None for v in values.values()) and card.arch is not None
+        card.recount()
         self.query_one("#arch-next", Button).disabled = not ok
         if not ok:
             return None
@@ -163,6 +178,18 @@ language model reads left to right).
             bidirectional=bidirectional,
             attention=self.query_one("#attention", Switch).value,
         )
+
+    def _check_rules(self, arch: str, values: dict[str, int | None], bidirectional: bool) -> bool:
+        """The task's rules on the sizes (e.g. mLSTM's hidden size must split into its heads);
+        a broken one is marked under its field. True when none is."""
+        sizes = {**values, "bidirectional": bidirectional}
+        try:
+            dataclasses.replace(default_config(self.task_name, arch), **sizes).check()
+        except ConfigError as exc:
+            if exc.field in values:
+                self.query_one(f"#field-{exc.field}", Field).error = exc.reason
+                return False
+        return True
 
     # -- events ------------------------------------------------------------------------------
 
@@ -195,6 +222,19 @@ language model reads left to right).
         choice = self._revalidate()
         if choice is not None:
             self.dismiss(choice)
+
+    def action_scan_view(self) -> None:
+        """The highlighted core's parallel scan beside its sequential recurrence."""
+        from tui.screens.scan_view import ScanViewScreen
+
+        arch = self.query_one(ArchCard).arch
+        if arch is None:
+            return
+        if not ARCHITECTURES[arch].parallel:
+            title = ARCHITECTURES[arch].title
+            self.notify(f"{title} has only a sequential recurrence: no parallel scan to show")
+            return
+        self.app.push_screen(ScanViewScreen(arch))
 
     def action_back(self) -> None:
         """Back to the tasks."""

@@ -21,7 +21,7 @@ from tasks.engine.settings import ConfigError, TrainConfig
 from tasks.registry import TASKS, default_config
 from tui.messages import DownloadProgressed
 from tui.screens.architecture import ArchChoice
-from tui.widgets.arch_card import human_count
+from tui.widgets.arch_card import CoreSizes, Count, count_parameters, human_count
 from tui.widgets.config_form import ChoiceRow, ConfigForm
 from tui.widgets.data_notes import DataNotes
 from tui.widgets.dataset_picker import DatasetPicker, needs_download
@@ -77,7 +77,7 @@ For a dataset on this machine, the lines under `--seq-len`, `--vocab-size`, `--m
         arch = ARCHITECTURES[self.choice.arch]
         yield Header()
         with VerticalScroll(id="configure-body"):
-            yield Static(self._summary(), id="configure-summary", classes="panel")
+            yield Static(self._summary(self.base), id="configure-summary", classes="panel")
             with Horizontal(id="dataset-box", classes="panel"):
                 yield DatasetPicker(self.task_name, self.base.dataset, id="dataset-picker")
             yield DataNotes(self.task_name, id="data-notes")
@@ -98,8 +98,9 @@ For a dataset on this machine, the lines under `--seq-len`, `--vocab-size`, `--m
         self.query_one("#form-box").border_title = "Training"
         self.validate_form()
 
-    def _summary(self) -> Text:
-        """`LSTM · 2 layers × 512 hidden · embedding 64 · 3.2 M core parameters`."""
+    def _summary(self, config: TrainConfig) -> Text:
+        """`LSTM · 2 layers × 512 hidden · embedding 64 · 3.2 M core parameters`, counted with
+        the config's core options (residual blocks with their MLPs, heads, state size)."""
         c = self.choice
         arch = ARCHITECTURES[c.arch]
         layers = "1 layer" if c.layers == 1 else f"{c.layers} layers"
@@ -110,8 +111,13 @@ For a dataset on this machine, the lines under `--seq-len`, `--vocab-size`, `--m
             text.append(" · bidirectional")
         if c.attention:
             text.append(" · attention")
-        count = arch.parameter_count(c.embed, c.hidden, c.layers, c.bidirectional)
-        text.append(f" · {human_count(count)} core parameters", style="cyan")
+        if config.block:
+            text.append(" · residual blocks")
+        sizes = CoreSizes.of(c.arch, c.embed, c.hidden, c.layers, c.bidirectional,
+                             config.core_options())  # fmt: skip
+        count = count_parameters(sizes)
+        if isinstance(count, Count):
+            text.append(f" · {human_count(count.total)} core parameters", style="cyan")
         text.append(" (escape to change)", style="dim")
         return text
 
@@ -136,6 +142,8 @@ For a dataset on this machine, the lines under `--seq-len`, `--vocab-size`, `--m
             general = "1 value needs fixing" if count == 1 else f"{count} values need fixing"
         self.query_one("#configure-error", Static).update(general)
         self.query_one("#start", Button).disabled = config is None or picker.downloading
+        if config is not None:
+            self.query_one("#configure-summary", Static).update(self._summary(config))
         self.config = config
         self.query_one(DataNotes).follow("" if dataset_error else picker.value, config)
         return config

@@ -26,7 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from tasks.engine.settings import TrainConfig
+from tasks.engine.settings import MODERN, TrainConfig
 from tasks.registry import TASKS, default_config
 from tui.widgets.grad_heatmap import GradHeatmap
 from tui.widgets.gradflow_setup import GradFlowSetup
@@ -36,7 +36,11 @@ LABELS = {"dl_dh": "||dL/dh_t||", "dhT_dh": "||u^T dh_T/dh_t||"}
 """The two recorded quantities."""
 
 COMPARE_WITH = {"rnn": "lstm", "lstm": "rnn", "gru": "rnn", "numpy-rnn": "lstm"}
-"""c (compare) starts the same settings with this architecture."""
+"""c (compare) starts the same settings with this architecture (a modern core's: the LSTM)."""
+
+SHARED = ("problem", "seq_len", "hidden", "layers", "batch", "lr", "clip", "seed", "epochs",
+          "minutes", "threads", "probe_every")  # fmt: skip
+"""What a comparison run of a modern core keeps (its core options do not apply to the LSTM)."""
 
 CAPTION = (
     "Each column of a heatmap is one recorded training step; each row a time step t of the "
@@ -92,9 +96,15 @@ time step t of the sequence (rows, t=1 at the top), the norm of dL/dh_t on a log
 chart below plots the newest profile of each run against the distance from the end: a straight
 falling line is geometric vanishing. The ratio in the caption is ||dL/dh_1|| / ||dL/dh_T||.
 
+Most modern cores (minGRU, minLSTM, LRU, S6, mLSTM) are linear in their state: each step
+multiplies the gradient by a gate or an eigenvalue, near 1 where the core keeps its memory;
+IndRNN bounds each neuron's recurrent weight for the horizon T. Their h_t is the whole state
+they carry (mLSTM's matrix memory, S6's states per channel), measured the same way.
+
 Choose the problem, T, the two architectures and the switches (the vanilla RNN's activation,
 orthogonal recurrent weights, the clipping threshold, 0 for none), then **ctrl+r** starts.
-**c** adds a second run with the same settings and the other architecture (RNN ↔ LSTM),
+**c** adds a second run with the same settings and the other architecture (RNN ↔ LSTM; a
+modern core against the LSTM),
 **x** stops the runs (each saves a checkpoint; resume them from Runs), **escape** leaves.
 """
 
@@ -307,8 +317,10 @@ orthogonal recurrent weights, the clipping threshold, 0 for none), then **ctrl+r
     def action_compare(self) -> None:
         """Train the same settings with the other architecture, side by side."""
         first = self.runs[0].config
-        arch = COMPARE_WITH[first.arch]
-        if first.arch == "numpy-rnn":  # Adagrad settings do not carry over: torch defaults
+        arch = COMPARE_WITH.get(first.arch, "lstm")
+        if first.arch in MODERN:
+            config = default_config("gradflow", arch, **{k: getattr(first, k) for k in SHARED})
+        elif first.arch == "numpy-rnn":  # Adagrad settings do not carry over: torch defaults
             config = default_config(
                 "gradflow", arch, problem=first.problem, seq_len=first.seq_len, seed=first.seed,
                 epochs=first.epochs, minutes=first.minutes, threads=first.threads,

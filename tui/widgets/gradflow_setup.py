@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widget import Widget
 
-from tasks.engine.settings import ConfigError, Setting, TrainConfig
+from tasks.engine.settings import MODERN, ConfigError, Setting, TrainConfig
 from tasks.gradflow.settings import GradflowSettings
 from tasks.registry import default_config
 from tui.widgets.config_form import ChoiceRow, Row, row, row_widget
@@ -72,9 +72,10 @@ class GradFlowSetup(Widget):
         configs = []
         for arch in archs:
             activation = chosen["activation"] if arch == "rnn" else "tanh"
+            init = "default" if arch in MODERN else chosen["init"]  # the classic cells' switch
             config = default_config(
-                "gradflow", arch, problem=chosen["problem"], activation=activation,
-                init=chosen["init"], **numbers,
+                "gradflow", arch, problem=chosen["problem"], activation=activation, init=init,
+                **numbers,
             )  # fmt: skip
             configs.append(config)
         return configs

@@ -61,14 +61,24 @@ class TaskDetail(Widget):
         parts.append(Text("* the default; choose another on the configure screen", style="dim"))
 
         parts.append(Text("\nArchitectures", style="bold"))
-        for name in info.archs:
-            arch = ARCHITECTURES.get(name)
-            if arch is not None:
+        archs = [ARCHITECTURES[name] for name in info.archs if name in ARCHITECTURES]
+        for arch in archs:
+            if not arch.modern:
                 parts.append(
                     Text.assemble(
                         (arch.title.replace(" (NumPy)", ""), ""), "  ", (arch.summary, "dim")
                     )
                 )
+        modern = [arch for arch in archs if arch.modern]
+        if modern:
+            line = Text("Modern cores  ")
+            for i, arch in enumerate(modern):
+                line.append(" · " if i else "")
+                line.append(arch.title.split(" (")[0])  # "LRU (Linear Recurrent Unit)"
+                if arch.parallel:
+                    line.append(" ∥", style="green")
+            line.append("   ∥ also trains by a parallel scan", style="dim")
+            parts.append(line)
 
         default = next(d for d in info.datasets if d.name == info.default_dataset)
         if default.references:
