@@ -97,7 +97,11 @@ def throughput(args: argparse.Namespace) -> None:
         lstm_rates = []
         for arch in ["lstm", *(a for a in args.archs if a != "lstm"), "lstm"]:
             config = charlm_config(arch, millions, minutes=minutes, eval_every_s=1e9)
-            metrics, _, params = train(config)
+            try:
+                metrics, _, params = train(config)
+            except RuntimeError as error:  # NaN: no rate, and the reason in the log
+                print(f"{millions}M {arch} hidden {config.hidden}: failed: {error}", flush=True)
+                continue
             rate = metrics["train_tokens_per_s"]
             print(f"{millions}M {arch} hidden {config.hidden}: {rate:,.0f} tokens/s", flush=True)
             if arch == "lstm":
@@ -116,14 +120,14 @@ def throughput(args: argparse.Namespace) -> None:
 
 def charlm(args: argparse.Namespace) -> None:
     for arch in args.archs:
-        config = charlm_config(arch, args.size, minutes=args.minutes)
+        config = charlm_config(arch, args.size, minutes=args.minutes, dropout=args.dropout)
         metrics, epochs, params = train(config)
         print(f"charlm {arch}: {metrics}", flush=True)
-        store(f"charlm/{args.size}/{arch}", {
+        store(f"charlm/{args.size}/{arch}/{args.dropout:g}", {
             "part": "charlm", "arch": arch, "millions": args.size, "minutes": args.minutes,
             "hidden": config.hidden, "layers": config.layers, "block": config.block,
-            "parameters": params, "epochs": epochs, "val_loss": metrics["val_loss"],
-            "tokens_per_s": metrics["train_tokens_per_s"],
+            "dropout": config.dropout, "parameters": params, "epochs": epochs,
+            "val_loss": metrics["val_loss"], "tokens_per_s": metrics["train_tokens_per_s"],
         })  # fmt: skip
 
 
@@ -288,6 +292,7 @@ def main() -> None:
     p.add_argument("--archs", nargs="+", default=["lstm", "mingru"])
     p.add_argument("--size", type=float, default=0.9)
     p.add_argument("--minutes", type=float, default=10.0)
+    p.add_argument("--dropout", type=float, default=0.0)
     p = parts.add_parser("adding")
     p.add_argument("--archs", nargs="+", default=["lstm", "mingru", "lru"])
     p.add_argument("--seq-lens", nargs="+", type=int, default=[100, 200, 500, 1000])

@@ -10,10 +10,10 @@ block-wise scan of `models.cores.scan` and writes the backward pass by hand::
     ∂L/∂h_0 = (1 - z_1) ⊙ λ_1
 
 Why by hand: autograd through ``σ``, ``g``, ``1 - z`` and ``z ⊙ c`` keeps every intermediate of
-``(B, T, H)`` and runs about twice as many element-wise passes as the formulas above. Measured
-in minGRU's forward + backward at ``B = 8, T = 1024, H = 256`` on two CPU threads (the
-projection's matmuls included), this took the chunked mode from about 54 ms to the figure in
-BENCHMARKS.md. At padded steps (``mask`` False) ``z`` is taken as 0, so the state passes them
+``(B, T, H)`` and runs more element-wise passes than the formulas above. Measured in minGRU's
+forward + backward at ``B = 8, T = 1024, H = 256`` on two CPU threads (the projection's
+matmuls, about 24 ms of it, included): 61 ms through autograd, 50 ms here; the sequential mode
+takes 127-140 ms. At padded steps (``mask`` False) ``z`` is taken as 0, so the state passes them
 unchanged and nothing flows back to ``d`` or ``v`` there.
 """
 
@@ -55,33 +55,39 @@ def _candidate(v: Tensor, positive: bool) -> Tensor:
     return r.add_(torch.sigmoid(v - r))  # g(v) = relu(v) + σ(min(v, 0))
 
 
+def _candidate_slope(c: Tensor, positive: bool) -> Tensor | float:
+    """``g'(v)`` from ``c = g(v)``: 1 where ``v >= 0`` (there ``c >= 1/2``), ``c (1 - c)`` below
+    (there ``c = σ(v)``)."""
+    if not positive:
+        return 1.0
+    slope = c * (1 - c)
+    return slope.masked_fill_(c >= 0.5, 1.0)
+
+
 class _GatedScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, d, v, h0, chunk, valid, positive):  # type: ignore[override]
         z = torch.sigmoid(d)  # (B, T, H)
         if valid is not None:
-            z.mul_(valid)
+            z.mul_(valid)  # z = 0 at padding: the state passes, no gradient reaches d or v
+        a = 1 - z
         c = _candidate(v, positive)
-        h = _blockwise(1 - z, z * c, h0, chunk)
-        ctx.save_for_backward(z, v, h, h0)  # z is 0 at padding, so its gradients are too
+        h = _blockwise(a, z * c, h0, chunk)
+        ctx.save_for_backward(z, a, c, h, h0)
         ctx.chunk, ctx.positive = chunk, positive
         return h
 
     @staticmethod
     def backward(ctx, grad: Tensor):  # type: ignore[override]
-        z, v, h, h0 = ctx.saved_tensors
-        a_next = torch.empty_like(z)  # 1 - z_{t+1}, 0 after the end
-        torch.sub(1, z[:, 1:], out=a_next[:, :-1])
+        z, a, c, h, h0 = ctx.saved_tensors
+        a_next = torch.empty_like(a)  # a_{t+1}, 0 after the end
+        a_next[:, :-1] = a[:, 1:]
         a_next[:, -1] = 0
         lam = _blockwise(a_next, grad, torch.zeros_like(h0), ctx.chunk, reverse=True)
-        c = _candidate(v, ctx.positive)
-        diff = c  # c_t - h_{t-1}, in place
-        diff[:, 1:].sub_(h[:, :-1])
-        diff[:, 0].sub_(h0)
-        grad_d = diff.mul_(lam).mul_(z).mul_(1 - z)
-        grad_v = lam * z
-        if ctx.positive:
-            s = torch.sigmoid(v)
-            grad_v.mul_(torch.where(v >= 0, 1.0, s * (1 - s)))
-        grad_h0 = (1 - z[:, 0]) * lam[:, 0]
+        diff = a_next  # reused: c_t - h_{t-1}
+        torch.sub(c[:, 1:], h[:, :-1], out=diff[:, 1:])
+        torch.sub(c[:, 0], h0, out=diff[:, 0])
+        grad_d = diff.mul_(lam).mul_(z).mul_(a)
+        grad_v = (lam * z).mul_(_candidate_slope(c, ctx.positive))
+        grad_h0 = a[:, 0] * lam[:, 0]
         return grad_d, grad_v, grad_h0, None, None, None
