@@ -196,8 +196,15 @@ def _rows(part: str) -> list[dict[str, Any]]:
 
 
 def _machines(rows: list[dict[str, Any]]) -> str:
-    lines = sorted({f"{r['machine']} (load {r['load']:.1f} at the start)" for r in rows})
-    return "; ".join(lines)
+    """One line: the machine(s), when the rows were measured, the load averages at their start
+    (about 2 while a benchmark of two threads runs: the previous row's own load)."""
+    machines = sorted({r["machine"].split(", measured ")[0] for r in rows})
+    times = sorted(r["machine"].split(", measured ")[-1] for r in rows)
+    loads = [r["load"] for r in rows]
+    return (
+        f"{'; '.join(machines)}; measured {times[0]} to {times[-1]}, one run at a time, "
+        f"nothing else running; load average {min(loads):.1f}-{max(loads):.1f} at the starts."
+    )
 
 
 def _table(title: str, part: str, header: str, line) -> list[str]:
@@ -238,9 +245,11 @@ def render() -> str:
     out += _table(
         "Char LM quality within a wall-clock budget (val nats/char)",
         "charlm",
-        "| core | layers × hidden | blocks | parameters | minutes | epochs | tokens/s | val loss |",
+        "| core | layers × hidden | blocks | dropout | parameters | minutes | epochs | tokens/s "
+        "| val loss |",
         lambda r: (
             f"| {r['arch']} | {r['layers']} × {r['hidden']} | {r['block']} "
+            f"| {r.get('dropout', 0.0):g} "
             f"| {r['parameters']:,} | {r['minutes']:g} | {r['epochs']} "
             f"| {r['tokens_per_s']:,.0f} | **{r['val_loss']:.3f}** |"
         ),
