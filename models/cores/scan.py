@@ -29,7 +29,12 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["chunked_scan", "hold_padding", "log_scan"]
+__all__ = ["chunked_scan", "default_chunk", "hold_padding", "log_scan"]
+
+
+def default_chunk(steps: int) -> int:
+    """``ceil(sqrt(T))`` steps per chunk: the fewest sequential steps (``C + n``)."""
+    return math.isqrt(steps - 1) + 1 if steps > 1 else 1
 
 
 def hold_padding(
@@ -79,7 +84,7 @@ def chunked_scan(a: Tensor, b: Tensor, h0: Tensor, chunk: int | None = None) -> 
             f"h0 {tuple(h0.shape)} must be b without its time axis"
         )
     if chunk is None:
-        chunk = math.isqrt(a.size(1) - 1) + 1 if a.size(1) > 1 else 1
+        chunk = default_chunk(a.size(1))
     if chunk < 1:
         raise ValueError(f"chunked_scan: chunk must be at least 1, got {chunk}")
     return _ChunkedScan.apply(a, b, h0, chunk)

@@ -30,7 +30,7 @@ from models.cores.lru import LRU
 from models.cores.minimal import MinimalRNN
 from models.cores.mlstm import MLSTM
 from models.cores.s6 import S6
-from models.cores.scan import log_scan
+from models.cores.scan import default_chunk, log_scan
 from models.cores.stack import make_core
 
 __all__ = [
@@ -197,7 +197,7 @@ def _coefficients(core: RecurrentCore, x: Tensor) -> tuple[Tensor, Tensor]:
 def _chunked(a: Tensor, b: Tensor, h0: Tensor, states: Tensor, unit: int) -> ChunkedTrace:
     """The three phases of `models.cores.scan._blockwise`, kept."""
     steps = a.size(1)
-    chunk = math.isqrt(steps - 1) + 1 if steps > 1 else 1
+    chunk = default_chunk(steps)
     local, products = torch.empty_like(b), torch.empty_like(a)
     for t in range(steps):  # phase 1: offset t % chunk, done for every chunk at once
         if t % chunk == 0:
