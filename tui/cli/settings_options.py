@@ -46,9 +46,9 @@ def add_setting_options(parser: argparse.ArgumentParser, info: TaskInfo) -> None
 
 def default_text(info: TaskInfo, name: str, meta: Setting, default: Any) -> str:
     """`default: 256; numpy-rnn: 100`: the task's default and any architecture's own (the
-    modern cores named together when they all share one)."""
+    modern cores named together when they all share one; none for the architecture itself)."""
     others: dict[str, list[str]] = {}
-    for arch in info.archs:
+    for arch in info.archs if name != "arch" else ():
         value = task_defaults(info.name, arch).get(name)
         if value != default:
             others.setdefault(_value_text(meta, value), []).append(arch)
