@@ -187,11 +187,17 @@ class SentimentRNN(nn.Module):
 
         The weights are the attention over the tokens (0 on padding); None for ``last`` pooling.
         """
-        x = self.embed_drop(self.embedding(ids))  # (B, T, E)
+        return self.forward_embedded(self.embed_drop(self.embedding(ids)), lengths)
+
+    def forward_embedded(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor | None]:
+        """`forward` from the embeddings on: x (B, T, E), lengths (B,) -> (logits, weights).
+
+        Gradients with respect to ``x`` give token saliency (`tasks.sentiment.explain`).
+        """
         outputs, final = self.encode(x, lengths)  # (B, T, O), (B, O)
         if self.attend is None:
             return self.head(self.drop(final)), None
-        mask = lengths_to_mask(lengths.to(ids.device), ids.shape[1])  # (B, T)
+        mask = lengths_to_mask(lengths.to(x.device), x.shape[1])  # (B, T)
         context, weights = self.attend(outputs, mask)  # (B, O), (B, T)
         peak = outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(dim=1)  # (B, O)
         features = torch.cat([context, peak], dim=-1)  # (B, 2O)

@@ -27,12 +27,12 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _numpy(state: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def numpy_weights(state: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return {k: np.asarray(v.detach().cpu() if hasattr(v, "detach") else v, np.float32)
             for k, v in state.items()}  # fmt: skip
 
 
-def _find(weights: Mapping[str, np.ndarray], suffix: str) -> np.ndarray:
+def find_weight(weights: Mapping[str, np.ndarray], suffix: str) -> np.ndarray:
     matches = [k for k in weights if k.endswith(suffix)]
     if len(matches) != 1:
         raise KeyError(f"expected one parameter ending in {suffix!r}, found {matches}")
@@ -43,17 +43,19 @@ class Stepper:
     """Runs a trained char model one id at a time: `step(ix, state) -> (logits (V,), state)`."""
 
     def __init__(self, cell: str, weights: Mapping[str, Any]) -> None:
-        w = _numpy(weights)
+        w = numpy_weights(weights)
         self.cell = cell
-        embed = _find(w, "embed.weight")  # (V, E)
+        embed = find_weight(w, "embed.weight")  # (V, E)
         self.layers = sum(1 for k in w if "weight_ih_l" in k and not k.endswith("_reverse"))
         self.w_ih: list[np.ndarray] = []  # (G, H) for layers > 0
         self.w_hh: list[np.ndarray] = []  # (G, H)
         self.b_x: list[np.ndarray] = []  # bias added to the input projection (G,)
         self.b_h: list[np.ndarray] = []  # bias added to the recurrent projection (G,)
         for layer in range(self.layers):
-            w_ih, w_hh = _find(w, f"weight_ih_l{layer}"), _find(w, f"weight_hh_l{layer}")
-            b_ih, b_hh = _find(w, f"bias_ih_l{layer}"), _find(w, f"bias_hh_l{layer}")
+            w_ih, w_hh, b_ih, b_hh = (
+                find_weight(w, f"{name}_l{layer}")
+                for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            )
             if cell == "gru":  # b_hn sits inside r * (W_hn h + b_hn): keep it on the h side
                 self.b_x.append(b_ih)
                 self.b_h.append(b_hh)
@@ -64,7 +66,8 @@ class Stepper:
             self.w_hh.append(w_hh)
         self.table = embed @ self.w_ih[0].T + self.b_x[0]  # (V, G): layer-0 input projection
         self.hidden = self.w_hh[0].shape[1]
-        self.head_w, self.head_b = _find(w, "head.weight"), _find(w, "head.bias")  # (V, H), (V,)
+        self.head_w = find_weight(w, "head.weight")  # (V, H)
+        self.head_b = find_weight(w, "head.bias")  # (V,)
 
     def initial_state(self) -> State:
         zero = np.zeros(self.hidden, np.float32)
@@ -147,7 +150,7 @@ class NumpyRNNStepper(Stepper):
     """The same interface over the from-scratch NumPy RNN's parameters (Wxh, Whh, Why, bh, by)."""
 
     def __init__(self, weights: Mapping[str, Any]) -> None:
-        w = _numpy(weights)
+        w = numpy_weights(weights)
         self.cell, self.layers = "rnn", 1
         self.table = (w["Wxh"].T + w["bh"].reshape(-1)).astype(np.float32)  # (V, H)
         self.w_hh = [w["Whh"]]

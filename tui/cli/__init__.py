@@ -1,7 +1,8 @@
 """`rnn-tui`: the command-line contract. With no arguments it opens the app.
 
-One module per family of commands (`train`, `infer`, `catalogue`), each adding its parsers.
-Heavy imports (torch, textual) happen inside the commands, so `rnn-tui --help` stays instant.
+One module per family of commands (`train`, `infer`, `catalogue`, `inspect`), each adding
+its parsers. Heavy imports (torch, textual) happen inside the commands, so `rnn-tui --help`
+stays instant.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tui.cli import catalogue, infer, train
+from tui.cli import catalogue, infer, inspect, train
 from tui.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, CliError, Parser
 
 
@@ -22,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, opens the app.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for family in (train, infer, catalogue):
+    for family in (train, infer, catalogue, inspect):
         family.register(sub)
     return parser
 

@@ -60,12 +60,17 @@ likely; **top-p** from the smallest set whose probabilities add up to p.
 
 With *colour by confidence* on, each character is coloured by the probability the model gave
 it when it was chosen: green is confident, red a long shot.
+
+**ctrl+t** (or **i** outside the text boxes) opens the inspector: what the model's units store
+while it reads the validation text.
 """
 
     BINDINGS = [
         Binding("ctrl+g", "generate", "Generate", priority=True),
         Binding("escape", "stop_or_back", "Stop/back"),
         Binding("ctrl+o", "toggle_colour", "Colour"),
+        Binding("ctrl+t", "inspect", "Inspect", priority=True),
+        Binding("i", "inspect", "Inspect", show=False),
     ]
 
     task_name = "charlm"
@@ -263,6 +268,12 @@ it when it was chosen: green is confident, red a long shot.
         if self.is_mounted:
             self.query_one("#stop", Button).disabled = not generating
             self.settings()
+
+    def action_inspect(self) -> None:
+        """Open the hidden-state inspector on this checkpoint."""
+        from tui.screens.inspect import InspectScreen
+
+        self.app.push_screen(InspectScreen(self.checkpoint))
 
     def stop_work(self) -> None:
         """Stop sampling (the app calls this on quit)."""

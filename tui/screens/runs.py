@@ -106,7 +106,8 @@ or test). When one chart fits, **c** switches between them. Mark two or more run
 validation, crosses test).
 
 **r** resumes the highlighted run (it continues exactly where it stopped), **p** opens its
-checkpoint in Play, **d** deletes it (after asking).
+checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** deletes it
+(after asking).
 """
 
     BINDINGS = [
@@ -114,6 +115,7 @@ checkpoint in Play, **d** deletes it (after asking).
         Binding("c", "cycle_chart", "Chart", show=False),
         Binding("r", "resume", "Resume"),
         Binding("p", "play", "Play"),
+        Binding("i", "inspect", "Inspect"),
         Binding("d,delete", "delete", "Delete"),
         Binding("escape", "back", "Back"),
     ]
@@ -325,6 +327,9 @@ checkpoint in Play, **d** deletes it (after asking).
             return self.query_one(QuantityCharts).can_cycle
         if action in ("mark", "resume", "delete"):
             return self.current is not None
+        if action == "inspect":
+            current = self.current
+            return current is not None and playable_checkpoint(current.path) is not None
         if action == "play":
             current = self.current
             return (
@@ -379,6 +384,21 @@ checkpoint in Play, **d** deletes it (after asking).
         checkpoint = playable_checkpoint(current.path) if current else None
         if checkpoint is not None:
             self.post_message(PlayRequested(checkpoint))
+
+    def action_inspect(self) -> None:
+        """Open the highlighted run's checkpoint in the inspector of its task."""
+        from tui.screens.inspect import inspect_screen_for
+
+        current = self.current
+        checkpoint = playable_checkpoint(current.path) if current else None
+        if checkpoint is None:
+            return
+        try:
+            screen = inspect_screen_for(checkpoint)
+        except ValueError as exc:
+            self.notify(str(exc), title="Nothing to inspect", severity="warning")
+            return
+        self.app.push_screen(screen)
 
     def action_delete(self) -> None:
         """Delete the highlighted run's folder, after asking."""

@@ -92,11 +92,16 @@ verdict. English models read lower-cased words and punctuation; Chinese models r
 Words the model never saw are read as `<unk>`; a review of only unknown words still gets a
 verdict, but the note says it means little. Long reviews are cut to the length the
 model was trained with, keeping the beginning and the end.
+
+**ctrl+t** (or **i** outside the review box) opens the inspector on this review: integrated
+gradients beside the attention, and whether removing the words they point at changes the verdict.
 """
 
     BINDINGS = [
         Binding("ctrl+g", "classify", "Classify", priority=True),
         Binding("ctrl+n", "example", "Example", priority=True),
+        Binding("ctrl+t", "inspect", "Inspect", priority=True),
+        Binding("i", "inspect", "Inspect", show=False),
         Binding("escape", "back", "Back"),
     ]
 
@@ -198,3 +203,10 @@ model was trained with, keeping the beginning and the end.
         self.example_index = (self.example_index + 1) % len(examples)
         self.query_one("#review", TextArea).text = examples[self.example_index]
         self.action_classify()
+
+    def action_inspect(self) -> None:
+        """Open the inspector (saliency, faithfulness, trajectories) on the review in the box."""
+        from tui.screens.saliency import SaliencyScreen
+
+        text = self.query_one("#review", TextArea).text
+        self.app.push_screen(SaliencyScreen(self.checkpoint, self.predictor, text))
