@@ -44,6 +44,7 @@ class MinGRU(MinimalRNN):
     """
 
     chunks: ClassVar[int] = 2
+    joint: ClassVar[bool] = True
 
     def _update(self, k: Tensor, v: Tensor, h: Tensor) -> tuple[Tensor, Tensor]:
         z = torch.sigmoid(k)  # (B, H)

@@ -56,6 +56,9 @@ class MinimalRNN(RecurrentCore):
 
     chunks: ClassVar[int]
     """Projections stacked in ``linear``."""
+    joint: ClassVar[bool] = False
+    """True when the projection is ``[d | v]`` as `_gate` returns them (minGRU): the chunked
+    scan then takes it whole."""
 
     def __init__(
         self,
@@ -138,7 +141,8 @@ class MinimalRNN(RecurrentCore):
         self, x: Tensor, state: Tensor | None = None, lengths: Lengths | None = None
     ) -> tuple[Tensor, Tensor]:
         h0, mask = self._start(x, state, lengths)  # (B, H); mask (B, T) or None
-        parts = self.linear(x).chunk(self.chunks, dim=-1)  # (B, T, H) each
+        projection = self.linear(x)  # (B, T, chunks * H)
+        parts = projection.chunk(self.chunks, dim=-1)  # (B, T, H) each
         if self.scan == "sequential":
             h, last = run_steps(self._update, parts, h0, mask)
             return zero_padding(h, mask), last
@@ -146,8 +150,8 @@ class MinimalRNN(RecurrentCore):
             log_a, log_b = hold_padding(*self._log_coefficients(*parts), mask, log=True)
             h = log_scan(log_a, log_b, h0)  # (B, T, H)
         else:
-            d, v = self._gate(*parts)
+            dv = projection if self.joint else self._gate(*parts)
             chunk = self.chunk or default_chunk(x.size(1))
-            h = gated_scan(d, v, h0, chunk, mask, self.candidate == "g")
+            h = gated_scan(dv, h0, chunk, mask, self.candidate == "g")
         last = h[:, -1]  # padding held the state, so the last step has it
         return zero_padding(h, mask), last
