@@ -149,6 +149,8 @@ def test_bad_texts_are_one_line(charlm: Path, tmp_path: Path, capsys) -> None:
     unseen.write_text("ROMEO: 42 {}")
     code, _, err = run_cli(capsys, "inspect", str(charlm), "--text", str(unseen))
     one_line_error(code, err)
+    code, _, err = run_cli(capsys, "inspect", str(charlm), "--text", str(unseen), "--unit", "3:1")
+    one_line_error(code, err, "has 2 layer(s)")  # checked before the text is traced
 
 
 def test_uninspectable_core_and_other_tasks(tmp_path: Path, capsys) -> None:

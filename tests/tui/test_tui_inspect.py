@@ -97,6 +97,7 @@ def test_rows_wrap_each_line_at_the_width() -> None:
     assert wrap_rows("", 5) == [0]
     assert levels(np.array([-1.5, -0.04, 0.56, 2.0]), True).tolist() == [-LEVELS, 0, 6, LEVELS]
     assert levels(np.array([-0.3, 0.5, 1.0]), False).tolist() == [0, 5, LEVELS]
+    assert levels(np.array([np.nan, np.inf]), True).tolist() == [0, LEVELS]
 
 
 class StripScreen(Screen[None]):
@@ -150,6 +151,16 @@ async def test_keys_move_between_units_layers_and_kinds(tracing) -> None:
             screen.query_one("#inspect-legend", Static).render()
         )  # gates: a 0..1 scale
         assert "the planted text" in screen.query_one("#inspect-main").border_title
+        assert "÷" not in status(screen)  # a gate, and h within ±1: shown as they are
+        screen.go_to(0, "h", 0)
+        assert "÷" not in status(screen)
+        screen.trace.values[(0, "h")][1] *= 4  # unbounded, as IndRNN's relu or minGRU's h
+        values = screen.trace.unit(0, "h", 1)
+        peak = float(np.abs(values).max())
+        screen.go_to(0, "h", 1)
+        assert status(screen).endswith(f"(÷ {peak:.2f})")
+        shown = screen.query_one(StateStrip)._levels
+        assert (shown == levels(values / peak, True)).all()  # scaled, not clipped to ±1
 
 
 async def test_the_ranking_finds_the_planted_unit_and_jumps_to_it(tracing) -> None:
@@ -181,11 +192,11 @@ async def test_bad_input_is_one_message_and_the_screen_keeps_working(tracing, tm
         screen.query_one("#inspect-feature", Select).value = REGEX
         await pilot.pause()
         await pilot.press("(", "enter")
-        assert "does not compile" in message(screen)
+        await wait_for(pilot, lambda: "does not compile" in message(screen))
         assert screen.query_one("#inspect-ranking", DataTable).row_count == 0
+        assert screen.signal is None and "r(" not in status(screen)
         screen.query_one("#inspect-feature", Select).value = "quotes"  # none in the text
-        await pilot.pause()
-        assert "the same all through this text" in message(screen)
+        await wait_for(pilot, lambda: "the same all through this text" in message(screen))
         await pilot.press("u", *"3:1", "enter")
         assert message(screen) == "layer 3 is out of range: this model has layers 1-2"
         await pilot.press("u", "ctrl+u", *"2:9", "enter")
@@ -222,11 +233,19 @@ async def test_select_and_match_finds_every_planted_place(tracing) -> None:
         strip.move_to(start)
         await pilot.press("v", *["right"] * (end - start - 1))
         assert strip.marks.selection == (start, end)
+        screen.query_one("#inspect-threshold", Input).value = "half"
+        await pilot.press("v")  # not a number: the selection stays open
+        assert "the threshold must be a number" in message(screen) and screen.anchor == start
+        assert "selecting" in str(screen.query_one("#inspect-selection", Static).render())
+        screen.query_one("#inspect-threshold", Input).value = "0.5"
         await pilot.press("v")
         assert screen.units == [2, 6]
         assert screen.matches == SPEAK
         info = str(screen.query_one("#inspect-selection", Static).render())
         assert "2 h units of layer 1 on (3, 7)" in info and f"{len(SPEAK)} matches" in info
+        assert f"5 characters at {start + 1:,}: " in info  # counted from 1, as in the CLI
+        await pilot.press("k", "l")  # the selection keeps the layer and kind it was made in
+        assert "2 h units of layer 1 on" in str(screen.query_one("#inspect-selection").render())
         await pilot.press("n")
         assert strip.marks.cursor == SPEAK[5][0]
         await pilot.press("N", "N")
@@ -245,7 +264,7 @@ async def test_the_saturation_tab_draws_each_layer(tracing) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await opened(pilot)
         await pilot.press("s")
-        await pilot.pause()
+        await wait_for(pilot, lambda: "layer 2 · y" in screen_text(app))
         text = screen_text(app)
         assert "layer 1 · y: right-saturated" in text and "layer 2 · y" in text
         assert re.search(r"forget gate\s+0% / 0%\s+0% / 12%", text)  # planted: always open
@@ -282,8 +301,7 @@ async def test_leaving_cancels_the_trace(tracing, monkeypatch: pytest.MonkeyPatc
         bar = screen.query_one("#inspect-progress")
         await wait_for(pilot, lambda: "50%" in screen_text(app) and bar.display)
         screen.action_back()
-        await wait_for(pilot, stopped.is_set)
-        assert app.results == [None]
+        await wait_for(pilot, lambda: stopped.is_set() and app.results == [None])
 
 
 async def test_a_real_checkpoint_end_to_end(trained_run: Path, small_text: Path) -> None:
@@ -300,7 +318,7 @@ async def test_a_real_checkpoint_end_to_end(trained_run: Path, small_text: Path)
         await pilot.press("right_square_bracket", "k")
         assert status(screen).startswith("layer 1 · unit 2 · input gate")
         await pilot.press("s")
-        await pilot.pause()
+        await wait_for(pilot, lambda: "mean fraction of steps" in screen_text(app))
         assert "input gate" in screen_text(app)
 
 
@@ -343,8 +361,7 @@ async def test_saliency_faithfulness_and_trajectories(reviews_checkpoint: Path) 
     screen = SaliencyScreen(reviews_checkpoint, text="the film was great and the plot superb")
     app = ScreenApp(screen)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: screen.result is not None, 30)
-        await pilot.pause()
+        await wait_for(pilot, lambda: "5 random" in screen_text(app), 30)
         text = screen_text(app)
         assert "integrated gradients" in text and "5 random" in text
         assert set(screen.drops) == {"integrated gradients", "gradient x input", "attention",
@@ -352,17 +369,24 @@ async def test_saliency_faithfulness_and_trajectories(reviews_checkpoint: Path) 
         for colouring in ("gradient x input", "attention", "integrated gradients"):
             await pilot.press("ctrl+o")
             assert screen.colouring == colouring
-            assert colouring in screen_text(app)
+            await wait_for(pilot, lambda c=colouring: c in screen_text(app))
         screen.query_one("#faith-reviews", Input).value = "0"
         await pilot.press("ctrl+r")
-        assert "must be a positive integer" in screen_text(app)
+        await wait_for(pilot, lambda: "must be a positive integer" in screen_text(app))
         screen.query_one("#faith-reviews", Input).value = "12"
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: "most faithful here" in screen_text(app), 60)
         assert "over 12 reviews" in screen_text(app)
-        await pilot.press("ctrl+t")
-        await wait_for(pilot, lambda: "the last state" in screen_text(app), 60)
-        assert "principal components" in screen_text(app)
+
+        def plots() -> list:
+            return list(screen.query("#paths-plot"))
+
+        for _ in range(2):  # drawn again: the old plot goes before the new one takes its id
+            old = plots()
+            await pilot.press("ctrl+t")
+            await wait_for(pilot, lambda old=old: len(plots()) == 1 and plots() != old
+                           and "the last state" in screen_text(app), 60)  # fmt: skip
+            assert "principal components" in screen_text(app)
 
 
 # -- opening the inspectors ------------------------------------------------------------------

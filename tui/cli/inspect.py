@@ -176,6 +176,12 @@ def _charlm(args: argparse.Namespace, payload: dict[str, Any], config: Any) -> d
     from tasks.charlm.inspect import trace_charlm
 
     check_inspectable(config.arch)
+    if args.unit is not None:  # before the trace: a unit out of range needs no tracing to say so
+        layer, unit = args.unit
+        if layer > config.layers:
+            raise CliError(f"--unit {layer}:{unit}: the model has {config.layers} layer(s)")
+        if unit > config.hidden:
+            raise CliError(f"--unit {layer}:{unit}: layer {layer} has {config.hidden} units")
     text, source = _trace_text(args, config)
     with _Bar("tracing") as bar:
         trace = trace_charlm(payload, config, text, progress=bar.update)
@@ -261,11 +267,7 @@ def _unit_report(args: argparse.Namespace, trace: Any) -> dict[str, Any]:
 
     from models.inspect import InspectError, rank_units
 
-    layer, unit = args.unit
-    if layer > trace.layers:
-        raise CliError(f"--unit {layer}:{unit}: the model has {trace.layers} layer(s)")
-    if unit > trace.units:
-        raise CliError(f"--unit {layer}:{unit}: layer {layer} has {trace.units} units")
+    layer, unit = args.unit  # in range: `_charlm` checked it
     rows = []
     for signal in _signals(args, trace.text, every=True):
         row = {"name": signal["name"], "description": signal["description"], "note": "",
@@ -347,6 +349,8 @@ def _unit_lines(unit: dict[str, Any], kinds: list[str]) -> list[str]:
 
 def _sentiment(args: argparse.Namespace, payload: dict[str, Any], config: Any) -> dict:
     """The report of a sentiment checkpoint (`_sentiment_text` prints it; --json dumps it)."""
+    import numpy as np
+
     from tasks.engine.player import load_player
     from tasks.inspect_inputs import inspection_reviews
     from tasks.sentiment.explain import faithfulness
@@ -359,14 +363,21 @@ def _sentiment(args: argparse.Namespace, payload: dict[str, Any], config: Any) -
     report: dict[str, Any] = {"model": predictor.describe()}
     if args.text is None:
         texts, _, source = inspection_reviews(config, args.reviews)
+        with _Bar("explaining") as bar:
+            faith = faithfulness(predictor, texts, k=args.k, progress=bar.update)
+        drop, reviews = faith.drop, faith.reviews
     else:
         texts, numbers = _review_lines(args.text)
         source = f"{args.text}, {len(texts):,} reviews"
-        report["saliency"] = _saliencies(predictor, texts, numbers, args)
-    with _Bar("explaining") as bar:
-        faith = faithfulness(predictor, texts, k=args.k, progress=bar.update)
-    summary = {"k": faith.k, "reviews": faith.reviews, "skipped": len(texts) - faith.reviews,
-               "drop": {m: round(v, 5) for m, v in faith.drop.items()}}  # fmt: skip
+        report["saliency"], rows = _saliencies(predictor, texts, numbers, args)
+        if not rows:  # as `faithfulness` refuses it
+            raise CliError(f"no review has more than k={args.k} tokens to read "
+                           f"({len(texts)} given)")  # fmt: skip
+        # `faithfulness` is the mean of these rows (review i: seed i, short ones left out)
+        drop = {m: float(np.mean([row[m] for row in rows])) for m in rows[0]}
+        reviews = len(rows)
+    summary = {"k": args.k, "reviews": reviews, "skipped": len(texts) - reviews,
+               "drop": {m: round(v, 5) for m, v in drop.items()}}  # fmt: skip
     return {"reviews": {"source": source, "count": len(texts)}} | report | {"faithfulness": summary}
 
 
@@ -379,13 +390,16 @@ def _review_lines(path: str) -> tuple[list[str], list[int]]:
     return [t for _, t in kept], [n for n, _ in kept]
 
 
-def _saliencies(predictor: Any, texts: list[str], numbers: list[int], args: argparse.Namespace):
-    """Each review's saliency and drops; seeds as `faithfulness` draws them (review i: i)."""
+def _saliencies(
+    predictor: Any, texts: list[str], numbers: list[int], args: argparse.Namespace
+) -> tuple[list[dict[str, Any]], list[dict[str, float]]]:
+    """Each review's saliency and drops, and the drops of the reviews that have them (more
+    than k tokens read); seeds as `faithfulness` draws them (review i: i)."""
     from dataclasses import asdict
 
     from tasks.sentiment.explain import review_drops, saliency
 
-    out = []
+    out, rows = [], []
     with _Bar("saliency") as bar:
         for i, (text, number) in enumerate(zip(texts, numbers, strict=True)):
             try:
@@ -396,11 +410,13 @@ def _saliencies(predictor: Any, texts: list[str], numbers: list[int], args: argp
                 drops: dict[str, float] | None = review_drops(predictor, text, args.k, seed=i)
             except ValueError:  # at most k tokens read
                 drops = None
+            if drops is not None:
+                rows.append(drops)
             entry = {"line": number, "text": text} | asdict(found)
             entry["drops"] = None if drops is None else {m: round(v, 5) for m, v in drops.items()}
             out.append(entry)
             bar.update((i + 1) / len(texts))
-    return out
+    return out, rows
 
 
 def _top_tokens(tokens: list[str], values: list[float] | None, sign: str = "+") -> str:

@@ -86,7 +86,8 @@ class InspectScreen(Screen[None]):
 
 Every unit's hidden state (**h**), LSTM cell (**c**) and gates are traced once over the
 validation text (or a file you open). The text is coloured by one unit: blue is negative, red
-positive for h and c (c scaled by its own largest value), dark to yellow from 0 to 1 for gates.
+positive for h and c (c, and any kind that goes beyond ±1, scaled by its own largest value),
+dark to yellow from 0 to 1 for gates.
 
 **[** and **]** move to the previous and next unit, **l** to the next layer, **k** to the next
 kind; **u** types a unit (`37` or `2:37`, layer:unit, counted from 1 as `rnn-tui inspect
@@ -121,6 +122,8 @@ above 0.9 (y) over the text (Karpathy, Johnson & Fei-Fei 2015). **o** opens anot
     class Traced(Message):
         """A trace is done (posted from the tracing thread)."""
 
+        worker: Worker[None]
+        """The trace worker that posted it (a cancelled one's message is ignored)."""
         trace: StateTrace
         description: str
         """Where the text came from, one line."""
@@ -131,6 +134,8 @@ above 0.9 (y) over the text (Karpathy, Johnson & Fei-Fei 2015). **o** opens anot
     class Progressed(Message):
         """The fraction of the text traced so far (posted from the tracing thread)."""
 
+        worker: Worker[None]
+        """The trace worker that posted it (a cancelled one's message is ignored)."""
         fraction: float
 
     def __init__(self, checkpoint: str | Path) -> None:
@@ -150,7 +155,8 @@ above 0.9 (y) over the text (Karpathy, Johnson & Fei-Fei 2015). **o** opens anot
         """The feature's (T,) values (None: none, e.g. a bad regex or a constant feature)."""
         self.anchor: int | None = None
         """Where the selection being made starts."""
-        self.selected: tuple[int, int] | None = None
+        self.selected: tuple[int, int, int, str] | None = None
+        """The last selection: [start, end) and the layer and kind its units were chosen in."""
         self.units: list[int] = []
         """The units on over the last selection."""
         self.matches: list[tuple[int, int]] = []
@@ -223,19 +229,23 @@ above 0.9 (y) over the text (Karpathy, Johnson & Fei-Fei 2015). **o** opens anot
             if len(text) > INSPECT_CHARS:
                 description = f"{path.name}, first {INSPECT_CHARS:,} characters"
             text = text[:INSPECT_CHARS]
-        self.post_message(self.Progressed(0.0))
+        self.post_message(self.Progressed(worker, 0.0))
         trace = trace_charlm(self.payload, self.config, text,
-                             progress=lambda f: self.post_message(self.Progressed(f)),
+                             progress=lambda f: self.post_message(self.Progressed(worker, f)),
                              cancelled=lambda: worker.is_cancelled)  # fmt: skip
-        self.post_message(self.Traced(trace, description, saturation(trace)))
+        self.post_message(self.Traced(worker, trace, description, saturation(trace)))
 
     def on_inspect_screen_progressed(self, message: Progressed) -> None:
+        if message.worker.is_cancelled:  # a newer trace has started (or the screen closed)
+            return
         bar = self.query_one("#inspect-progress", ProgressBar)
         bar.display = True
         bar.update(progress=message.fraction)
         self._note(f"tracing the states… {message.fraction:.0%}")
 
     def on_inspect_screen_traced(self, message: Traced) -> None:
+        if message.worker.is_cancelled:
+            return
         trace = message.trace
         self.query_one("#inspect-progress").display = False
         self._note("")
@@ -255,12 +265,20 @@ above 0.9 (y) over the text (Karpathy, Johnson & Fei-Fei 2015). **o** opens anot
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.is_cancelled:  # superseded: a newer ranking or trace is coming
+            return
         if event.state == WorkerState.SUCCESS and event.worker.group == "rank":
-            self._show_ranking(event.worker.result)
+            self.signal, scores = event.worker.result
+            self._show()
+            self._show_ranking(scores)
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
         line = str(error).strip().splitlines()[0] if error and str(error).strip() else repr(error)
+        if event.worker.group == "rank":  # a bad regex or a constant feature
+            self._message(line, "red")
+            self.query_one("#inspect-ranking", DataTable).clear()
+            return
         self.query_one("#inspect-progress").display = False
         if self.trace is None:  # nothing to show: say why where the text would be
             self._note(line, "red")
@@ -278,9 +296,9 @@ above 0.9 (y) over the text (Karpathy, Johnson & Fei-Fei 2015). **o** opens anot
         values = trace.unit(self.layer_index, self.kind, self.unit)
         signed = self.kind not in trace.gates
         peak = ""
-        if self.kind == "c":
-            top = float(np.abs(values).max())
-            values = values / top if top > 0 else values
+        top = float(np.abs(values).max())
+        if signed and (self.kind == "c" or top > 1) and top > 0:  # relu, minGRU h: unbounded
+            values = values / top
             peak = f" (÷ {top:.2f})"
         self.query_one(StateStrip).set_values(values, signed)
         status = Text.assemble(
@@ -303,8 +321,8 @@ above 0.9 (y) over the text (Karpathy, Johnson & Fei-Fei 2015). **o** opens anot
         scale = legend(signed, *(("-1", "+1") if signed else ("0", "1")))
         position = self.query_one(StateStrip).marks.cursor
         if position < len(trace.text):
-            raw = trace.values[(self.layer_index, self.kind)][self.unit, position]
-            scale.append(f"   cursor at {position:,} {trace.text[position]!r}: {float(raw):.2f}")
+            raw = float(trace.values[(self.layer_index, self.kind)][self.unit, position])
+            scale.append(f"   cursor at {position + 1:,} {trace.text[position]!r}: {raw:.2f}")
         self.query_one("#inspect-legend", Static).update(scale, layout=False)
 
     @property
@@ -377,7 +395,10 @@ above 0.9 (y) over the text (Karpathy, Johnson & Fei-Fei 2015). **o** opens anot
         regex.display = self.feature == REGEX
         if self.feature == REGEX:
             regex.focus()
-            if not regex.value:
+            if not regex.value:  # nothing to rank by until a pattern is typed
+                self.workers.cancel_group(self, "rank")
+                self.signal = None
+                self._show()
                 return
         self._set_feature()
 
@@ -386,37 +407,32 @@ above 0.9 (y) over the text (Karpathy, Johnson & Fei-Fei 2015). **o** opens anot
         self._set_feature()
 
     def _set_feature(self) -> None:
-        """Compute the feature's signal, rank the units by it (a thread), redraw the status."""
-        from models.inspect import InspectError, feature, regex_feature
-
+        """Rank the units by the feature (a thread, which computes its signal); until it is
+        done the status shows no r."""
         if self.trace is None:
             return
-        text = self.trace.text
-        try:
-            if self.feature == REGEX:
-                signal = regex_feature(text, self.query_one("#inspect-regex", Input).value)
-            else:
-                signal = feature(text, self.feature)
-            if np.ptp(signal) == 0:
-                raise InspectError(f"{self.feature_name} is the same all through this text: "
-                                   "nothing to correlate with")  # fmt: skip
-        except InspectError as exc:
-            self.signal = None
-            self._message(str(exc), "red")
-            self.query_one("#inspect-ranking", DataTable).clear()
-            self._show()
-            return
-        self.signal = signal.astype(np.float32)
+        self.signal = None
         self._message("", "dim")
         self._show()
-        self.rank(self.trace, self.signal)
+        pattern = self.query_one("#inspect-regex", Input).value if self.feature == REGEX else None
+        self.rank(self.trace, self.feature, pattern, self.feature_name)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rank")
-    def rank(self, trace: StateTrace, signal: np.ndarray) -> list[Any]:
-        """Rank every unit of every layer and kind by |r| with `signal` (a thread)."""
-        from models.inspect import rank_units
+    def rank(
+        self, trace: StateTrace, name: str, pattern: str | None, shown: str
+    ) -> tuple[np.ndarray, list[Any]]:
+        """The (T,) signal of feature `name` (or of the regex `pattern`) and every unit of every
+        layer and kind ranked by |r| with it (a thread); InspectError for a bad regex or a
+        feature constant over the text (`shown` names it)."""
+        from models.inspect import InspectError, feature, rank_units, regex_feature
 
-        return rank_units(trace, signal, top=TOP)
+        text = trace.text
+        signal = feature(text, name) if pattern is None else regex_feature(text, pattern)
+        if np.ptp(signal) == 0:
+            raise InspectError(f"{shown} is the same all through this text: "
+                               "nothing to correlate with")  # fmt: skip
+        signal = signal.astype(np.float32)
+        return signal, rank_units(trace, signal, top=TOP)
 
     def _show_ranking(self, scores: list[Any]) -> None:
         table = self.query_one("#inspect-ranking", DataTable)
@@ -457,20 +473,20 @@ above 0.9 (y) over the text (Karpathy, Johnson & Fei-Fei 2015). **o** opens anot
             strip.set_marks(Marks(cursor, (cursor, cursor + 1)))
             self._show_selection()
             return
+        threshold = self.threshold()
+        if threshold is None:  # the selection stays open: v ends it once the threshold is fixed
+            return
         start, end = sorted((self.anchor, cursor))
         end += 1
-        self.anchor, self.selected = None, (start, end)
-        threshold = self.threshold()
-        if threshold is None:
-            return
+        layer, kind = self.layer_index, self.kind
+        self.anchor, self.selected = None, (start, end, layer, kind)
         try:
-            layer, kind = self.layer_index, self.kind
             self.units = select_units(self.trace, layer, kind, start, end, threshold)
             self.matches = []
             if self.units:
                 shortest = max(1, (end - start) // 2)
-                self.matches = match_units(self.trace, self.layer_index, self.kind, self.units,
-                                           threshold, min_length=shortest)  # fmt: skip
+                self.matches = match_units(self.trace, layer, kind, self.units, threshold,
+                                           min_length=shortest)  # fmt: skip
         except InspectError as exc:
             self._message(str(exc), "red")
             self.units, self.matches = [], []
@@ -498,17 +514,16 @@ above 0.9 (y) over the text (Karpathy, Johnson & Fei-Fei 2015). **o** opens anot
         if self.selected is None:
             info.update(Text("no selection yet", style="dim"))
             return
-        start, end = self.selected
+        start, end, layer, kind = self.selected
         count = f"{end - start} character{'s' if end - start > 1 else ''}"
-        text = Text(f"{count} at {start:,}: ")
+        text = Text(f"{count} at {start + 1:,}: ")
         if not self.units:
-            text.append(f"no {self.kind} unit of layer {self.layer_index + 1} stays above the "
-                        "threshold over all of them", style="yellow")  # fmt: skip
+            text.append(f"no {kind} unit of layer {layer + 1} stays above the threshold over "
+                        "all of them", style="yellow")  # fmt: skip
         else:
             shown = ", ".join(str(u + 1) for u in self.units[:12])
             shown += " …" if len(self.units) > 12 else ""
-            layer = self.layer_index + 1
-            text.append(f"{len(self.units)} {self.kind} units of layer {layer} on ({shown})")
+            text.append(f"{len(self.units)} {kind} units of layer {layer + 1} on ({shown})")
             count = f"{len(self.matches)} matches"
             if current is not None:
                 count = f"match {current + 1} of {len(self.matches)}"

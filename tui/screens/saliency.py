@@ -9,6 +9,7 @@ components, coloured by label. Everything torch runs in thread workers.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,8 @@ network that counts evidence moves along one line (Maheswaranathan et al. 2019).
         self.example_index = -1
         self.reviews: tuple[list[str], list[int], str] | None = None
         """Test reviews loaded so far: texts, labels, description."""
+        self.reviews_lock = threading.Lock()
+        """Held while `reviews` is read or loaded (the faithfulness and trajectories threads)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -181,7 +184,7 @@ network that counts evidence moves along one line (Maheswaranathan et al. 2019).
             self.action_explain()
 
     @on(Worker.StateChanged)
-    def _worker_changed(self, event: Worker.StateChanged) -> None:
+    async def _worker_changed(self, event: Worker.StateChanged) -> None:
         worker, state = event.worker, event.state
         if worker.is_cancelled or state not in (WorkerState.SUCCESS, WorkerState.ERROR):
             return
@@ -189,7 +192,8 @@ network that counts evidence moves along one line (Maheswaranathan et al. 2019).
             error = worker.error
             line = Text(str(error).strip().splitlines()[0] if str(error).strip() else repr(error),
                         style="red")  # fmt: skip
-            self.query_one("#faith-progress").display = False
+            if worker.group == "faithfulness":
+                self.query_one("#faith-progress").display = False
             where = {"faithfulness": "#faith-result", "trajectories": "#paths-status"}
             self.query_one(where.get(worker.group, "#saliency-status"), Static).update(line)
             return
@@ -202,7 +206,7 @@ network that counts evidence moves along one line (Maheswaranathan et al. 2019).
         elif worker.group == "faithfulness":
             self._show_faithfulness(*worker.result)
         elif worker.group == "trajectories":
-            self._show_trajectories(*worker.result)
+            await self._show_trajectories(*worker.result)
 
     # -- one review --------------------------------------------------------------------------
 
@@ -291,9 +295,10 @@ network that counts evidence moves along one line (Maheswaranathan et al. 2019).
         """The first `n` test reviews (loaded once, more when more are asked for; a thread)."""
         from tasks.inspect_inputs import inspection_reviews
 
-        if self.reviews is None or len(self.reviews[0]) < n:
-            self.reviews = inspection_reviews(self.predictor.config, n)
-        texts, labels, description = self.reviews
+        with self.reviews_lock:
+            if self.reviews is None or len(self.reviews[0]) < n:
+                self.reviews = inspection_reviews(self.predictor.config, n)
+            texts, labels, description = self.reviews
         return texts[:n], labels[:n], description
 
     @on(Button.Pressed, "#faith-run")
@@ -364,9 +369,9 @@ network that counts evidence moves along one line (Maheswaranathan et al. 2019).
         self.query_one("#paths-status", Static).update(Text("tracing the reviews…", style="dim"))
         self.trajectories()
 
-    def _show_trajectories(self, result: Any, description: str) -> None:
+    async def _show_trajectories(self, result: Any, description: str) -> None:
         box = self.query_one("#paths-box")
-        box.query(DataPlot).remove()
+        await box.query(DataPlot).remove()  # gone before the new plot takes its id
         draw = trajectories_draw(result.paths, result.labels, result.explained)
         box.mount(DataPlot(draw, id="paths-plot"))
         positive = result.labels.count(1)

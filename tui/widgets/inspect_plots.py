@@ -42,7 +42,8 @@ def trajectories_draw(
     paths: Sequence[np.ndarray], labels: Sequence[int], explained: tuple[float, float]
 ) -> Draw:
     """Each review's path through its states on PC 1 and PC 2 (`paths[i]`: (T_i, 2)), coloured
-    by its label; its last state (where the verdict is read) as a larger mark."""
+    by its label; its last state as a larger mark (a last-state model reads its verdict there;
+    an attention model pools every state)."""
 
     def draw(plt: Any) -> None:
         plt.title("review states on their first two principal components")

@@ -60,9 +60,10 @@ def level_style(level: int, signed: bool) -> Style:
 
 
 def levels(values: np.ndarray, signed: bool) -> np.ndarray:
-    """Colour levels (int8) of values in [-1, 1] (`signed`) or [0, 1]; out of range clipped."""
+    """Colour levels (int8) of values in [-1, 1] (`signed`) or [0, 1]; out of range clipped,
+    NaN as 0."""
     low = -1.0 if signed else 0.0
-    return np.rint(np.clip(values, low, 1.0) * LEVELS).astype(np.int8)
+    return np.rint(np.clip(np.nan_to_num(values), low, 1.0) * LEVELS).astype(np.int8)
 
 
 def legend(signed: bool, low: str, high: str) -> Text:
