@@ -8,7 +8,13 @@ charlm checkpoint is traced by `tasks.charlm.inspect.trace_charlm`. No torch is 
 """
 
 from models.inspect.features import FEATURES, feature, regex_feature
-from models.inspect.ranking import UnitScore, best_per_feature, rank_units
+from models.inspect.ranking import (
+    UnitScore,
+    best_per_feature,
+    rank_units,
+    rank_units_each,
+    unit_correlation,
+)
 from models.inspect.saturation import Saturation, saturation
 from models.inspect.select import match_units, select_units
 from models.inspect.trace import (
@@ -32,7 +38,9 @@ __all__ = [
     "feature",
     "match_units",
     "rank_units",
+    "rank_units_each",
     "regex_feature",
     "saturation",
     "select_units",
+    "unit_correlation",
 ]

@@ -32,6 +32,15 @@ def _constant(rows: np.ndarray) -> np.ndarray:
     return rows.max(axis=1) == rows.min(axis=1)
 
 
+def unit_correlation(values: np.ndarray, signal: np.ndarray) -> float:
+    """Pearson r of one unit's ``(T,)`` values with a ``(T,)`` signal (in float64); 0 when
+    either is constant. `rank_units` gives the same r for every unit at once."""
+    a = values - values.mean(dtype=np.float64)
+    b = signal - signal.mean(dtype=np.float64)
+    norm = float(np.sqrt((a @ a) * (b @ b)))
+    return float(a @ b) / norm if norm > 0 else 0.0
+
+
 def _standardised(signals: np.ndarray) -> np.ndarray:
     """``(F, T)`` -> centred rows of norm 1 (the caller has removed constant rows)."""
     centred = signals - signals.mean(axis=1, keepdims=True)
@@ -89,30 +98,45 @@ def rank_units(
     """The ``top`` units (of ``kinds`` in ``layers``; all if None) by |Pearson r| with
     ``signal`` ``(T,)``, highest first. A constant unit scores 0; a constant signal is an
     `InspectError`."""
-    signal = np.asarray(signal, np.float32).reshape(1, -1)
-    if signal.shape[1] != len(trace.text):
-        raise InspectError(
-            f"the signal has {signal.shape[1]} values; the text has {len(trace.text)} characters"
-        )
-    if _constant(signal)[0]:
+    (scores,) = rank_units_each(trace, [signal], kinds=kinds, layers=layers, top=top)
+    if scores is None:
         raise InspectError("the signal is constant over this text: no unit can correlate with it")
+    return scores
+
+
+def rank_units_each(
+    trace: StateTrace,
+    signals: Sequence[np.ndarray],
+    *,
+    kinds: Sequence[str] | None = None,
+    layers: Sequence[int] | None = None,
+    top: int = 10,
+) -> list[list[UnitScore] | None]:
+    """`rank_units` for several ``(T,)`` signals in one pass over the trace (each layer's
+    rows are read and centred once); None for a signal constant over the text."""
+    stacked = np.asarray(np.stack(signals), np.float32)  # (F, T)
+    if stacked.shape[1] != len(trace.text):
+        raise InspectError(
+            f"the signal has {stacked.shape[1]} values; the text has {len(trace.text)} characters"
+        )
     kinds, layers = _selection(trace, kinds, layers)
-    blocks, r = _correlations(trace, signal, kinds, layers)
-    return _top(trace, blocks, r[:, 0], top)
+    varying = np.flatnonzero(~_constant(stacked))
+    out: list[list[UnitScore] | None] = [None] * len(signals)
+    if varying.size:
+        blocks, r = _correlations(trace, stacked[varying], kinds, layers)
+        for column, f in enumerate(varying):
+            out[f] = _top(trace, blocks, r[:, column], top)
+    return out
 
 
 def best_per_feature(trace: StateTrace, kinds: Sequence[str] = ("h", "c")) -> dict[str, UnitScore]:
     """The best unit (of ``kinds`` that the trace has) for each built-in feature, in `FEATURES`'
     order; a feature constant over the text (no quotes in it, say) is left out."""
-    values = {name: feature(trace.text, name) for name in FEATURES}
-    names = [name for name, v in values.items() if not _constant(v[None])[0]]
     chosen = [k for k in kinds if k in trace.kinds]
     if not chosen:
         raise InspectError(
             f"this trace has none of {', '.join(kinds)}; its kinds: {', '.join(trace.kinds)}"
         )
-    if not names:
-        return {}
-    chosen, layers = _selection(trace, chosen, None)
-    blocks, r = _correlations(trace, np.stack([values[n] for n in names]), chosen, layers)
-    return {name: _top(trace, blocks, r[:, f], 1)[0] for f, name in enumerate(names)}
+    names = list(FEATURES)
+    ranked = rank_units_each(trace, [feature(trace.text, n) for n in names], kinds=chosen, top=1)
+    return {name: scores[0] for name, scores in zip(names, ranked, strict=True) if scores}

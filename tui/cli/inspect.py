@@ -199,7 +199,7 @@ def _charlm(args: argparse.Namespace, payload: dict[str, Any], config: Any) -> d
     kinds = tuple(k for k in ("h", "c") if k in trace.kinds)
     return report | {
         "ranked_kinds": list(kinds),
-        "features": [_ranked(trace, s, kinds, args.top) for s in signals],
+        "features": _ranked(trace, signals, kinds, args.top),
         "saturation": [_saturation_row(s) for s in saturation(trace)],
     }
 
@@ -231,16 +231,16 @@ def _signals(args: argparse.Namespace, text: str, every: bool) -> list[dict[str,
     return [*out, found] if every else [found]
 
 
-def _ranked(trace: Any, signal: dict[str, Any], kinds: tuple[str, ...], top: int) -> dict:
-    """The `top` units of `kinds` by |correlation| with one signal (none when it is constant)."""
-    from models.inspect import InspectError, rank_units
+def _ranked(trace: Any, signals: list[dict[str, Any]], kinds: tuple[str, ...], top: int):
+    """Per signal, the `top` units of `kinds` by |correlation| (none when it is constant)."""
+    from models.inspect import rank_units_each
 
-    row = {"name": signal["name"], "description": signal["description"], "units": [], "note": ""}
-    try:
-        scores = rank_units(trace, signal["signal"], kinds=kinds, top=top)
-    except InspectError:  # the only refusal here: a signal constant over the text
-        return row | {"note": CONSTANT}
-    return row | {"units": [_score(s) for s in scores]}
+    ranked = rank_units_each(trace, [s["signal"] for s in signals], kinds=kinds, top=top)
+    return [
+        {"name": s["name"], "description": s["description"], "note": "", "units": []}
+        | ({"note": CONSTANT} if scores is None else {"units": [_score(u) for u in scores]})
+        for s, scores in zip(signals, ranked, strict=True)
+    ]
 
 
 def _score(score: Any) -> dict[str, Any]:
@@ -265,22 +265,20 @@ def _unit_report(args: argparse.Namespace, trace: Any) -> dict[str, Any]:
     """One unit: its correlation with each signal for every kind, and its most active stretch."""
     import numpy as np
 
-    from models.inspect import InspectError, rank_units
+    from models.inspect import unit_correlation
 
     layer, unit = args.unit  # in range: `_charlm` checked it
     rows = []
     for signal in _signals(args, trace.text, every=True):
         row = {"name": signal["name"], "description": signal["description"], "note": "",
                "correlation": dict.fromkeys(trace.kinds)}  # fmt: skip
-        for kind in trace.kinds:
-            try:
-                scores = rank_units(trace, signal["signal"], kinds=(kind,), layers=(layer - 1,),
-                                    top=trace.units)  # fmt: skip
-            except InspectError:  # the only refusal here: a signal constant over the text
-                row["note"] = CONSTANT
-                break
-            mine = next(s for s in scores if s.unit == unit - 1)
-            row["correlation"][kind] = round(float(mine.correlation), 5)
+        values = signal["signal"]
+        if values.max() == values.min():
+            row["note"] = CONSTANT
+        else:
+            for kind in trace.kinds:
+                r = unit_correlation(trace.unit(layer - 1, kind, unit - 1), values)
+                row["correlation"][kind] = round(r, 5)
         rows.append(row)
     values = trace.unit(layer - 1, "h", unit - 1)  # (T,)
     width = min(STRETCH, len(values))

@@ -41,6 +41,7 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from models.inspect.ranking import unit_correlation
 from tui.widgets.data_plot import DataPlot
 from tui.widgets.inspect_plots import saturation_draw
 from tui.widgets.state_strip import Marks, StateStrip, legend
@@ -69,13 +70,6 @@ def inspect_screen_for(checkpoint: str | Path) -> Screen[Any]:
     if task not in INSPECTORS:
         raise ValueError(f"inspect covers charlm and sentiment runs; this is a {task} run")
     return screen_class(INSPECTORS[task])(path)
-
-
-def correlation(values: np.ndarray, signal: np.ndarray) -> float:
-    """Pearson r of two (T,) rows; 0 when either is constant."""
-    a, b = values - values.mean(), signal - signal.mean()
-    norm = float(np.sqrt((a @ a) * (b @ b)))
-    return float(a @ b) / norm if norm > 0 else 0.0
 
 
 class InspectScreen(Screen[None]):
@@ -306,7 +300,7 @@ above 0.9 (y) over the text (Karpathy, Johnson & Fei-Fei 2015). **o** opens anot
             " · ", (self.kind, "bold"),
         )  # fmt: skip
         if self.signal is not None:
-            r = correlation(values, self.signal)
+            r = unit_correlation(values, self.signal)
             status.append(f" · r({self.feature_name}) = {r:.2f}")
         status.append(peak, style="dim")
         self.query_one("#inspect-status", Static).update(status, layout=False)  # one line
