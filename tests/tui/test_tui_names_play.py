@@ -101,7 +101,9 @@ def test_names_play_snapshot(snap_compare, tmp_path: Path, monkeypatch: pytest.M
         screen = NamesPlayScreen(checkpoint)
         await pilot.app.push_screen(screen)
         await wait_until_ready(pilot, screen)
-        screen.query_one("#name", Input).value = "Yamamoto"
+        name = screen.query_one("#name", Input)
+        await wait_for(pilot, lambda: name.has_focus)  # focus after the value would select it
+        name.value = "Yamamoto"
         await wait_for(pilot, lambda: screen.last_guess is not None)
 
     assert snap_compare(make_app(preload_torch=False), terminal_size=SIZE, run_before=run_before)
