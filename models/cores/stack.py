@@ -52,13 +52,15 @@ def make_core(
     heads: int | None = None,
     horizon: int = 100,
     max_gain: float = 2.0,
+    min_memory: float = 0.5,
     backend: str = "fused",
 ) -> RecurrentCore:
     """One layer of architecture ``arch`` mapping ``input_size`` features to ``width``.
 
     ``scan`` None keeps the core's default (its fastest parallel form); ``state_size`` is LRU's
     complex units (``width`` if None) or S6's states per channel (16 if None); ``heads`` the
-    memory heads of mLSTM and sLSTM (4 if None); ``horizon`` and ``max_gain`` IndRNN's bound.
+    memory heads of mLSTM and sLSTM (4 if None); ``horizon`` and ``max_gain`` IndRNN's bound,
+    ``min_memory`` the low end of its initial recurrent weights.
     LRU and S6 keep the width, so they need ``input_size == width`` (`CoreStack` projects
     first).
     """
@@ -77,7 +79,9 @@ def make_core(
         "gru": lambda: TorchRecurrent("gru", input_size, width, backend=backend),
         "mingru": lambda: MinGRU(input_size, width),
         "minlstm": lambda: MinLSTM(input_size, width),
-        "indrnn": lambda: IndRNN(input_size, width, horizon=horizon, max_gain=max_gain),
+        "indrnn": lambda: IndRNN(
+            input_size, width, horizon=horizon, max_gain=max_gain, min_memory=min_memory
+        ),
         "lru": lambda: LRU(width, state_size or width),
         "s6": lambda: S6(width, state_size or 16),
         "mlstm": lambda: MLSTM(input_size, width, heads=heads or 4),
@@ -180,7 +184,8 @@ class CoreStack(RecurrentCore):
         bidirectional: also run each layer over the reversed sequences.
         block: wrap every layer in a `ResidualBlock` (norm -> core -> residual -> MLP).
         mlp_ratio: the blocks' MLP width over ``d``.
-        **core: `make_core`'s options (scan, state_size, heads, horizon, max_gain, backend).
+        **core: `make_core`'s options (scan, state_size, heads, horizon, max_gain, min_memory,
+            backend).
 
     ``output_size`` is ``2d`` for a bidirectional stack without blocks, else ``d``.
     """
