@@ -16,7 +16,8 @@ keeps its machine line and the load average at its start.
 - throughput: char LM training tokens/s on Tiny Shakespeare for each core at about 0.9M and 3M
   parameters (the whole model: embedding, layers, head), as a ratio to ``nn.LSTM`` at the same
   size measured in the same run (the LSTM runs first and last; the ratio uses their mean).
-- charlm: the validation loss (nats/char) after a wall-clock budget, at 0.9M parameters.
+- charlm: the validation loss (nats/char) after a wall-clock budget, at about 0.9M or 3M
+  parameters (``--size``).
 - adding: the adding problem (gradflow's defaults with the core) at each T: the final MSE vs the
   0.167 baseline, minutes to MSE < 0.01 (quick estimates every 15 s), the gradient ratio
   ||dL/dh_1|| / ||dL/dh_T||.
@@ -245,10 +246,10 @@ def render() -> str:
     out += _table(
         "Char LM quality within a wall-clock budget (val nats/char)",
         "charlm",
-        "| core | layers × hidden | blocks | dropout | parameters | minutes | epochs | tokens/s "
-        "| val loss |",
+        "| size | core | layers × hidden | blocks | dropout | parameters | minutes | epochs "
+        "| tokens/s | val loss |",
         lambda r: (
-            f"| {r['arch']} | {r['layers']} × {r['hidden']} | {r['block']} "
+            f"| {r['millions']}M | {r['arch']} | {r['layers']} × {r['hidden']} | {r['block']} "
             f"| {r.get('dropout', 0.0):g} "
             f"| {r['parameters']:,} | {r['minutes']:g} | {r['epochs']} "
             f"| {r['tokens_per_s']:,.0f} | **{r['val_loss']:.3f}** |"
