@@ -199,8 +199,14 @@ def faithfulness(
             rows.append(drops)
         if progress is not None:
             progress((i + 1) / len(texts))
+    return mean_drops(rows, k, given=len(texts))
+
+
+def mean_drops(rows: list[dict[str, float]], k: int, given: int) -> Faithfulness:
+    """`Faithfulness` of the `review_drops` rows of the ``given`` reviews that have more than k
+    tokens read; ValueError when there are none."""
     if not rows:
-        raise ValueError(f"no review has more than k={k} tokens to read ({len(texts)} given)")
+        raise ValueError(f"no review has more than k={k} tokens to read ({given} given)")
     drop = {method: float(np.mean([row[method] for row in rows])) for method in rows[0]}
     return Faithfulness(k=k, reviews=len(rows), drop=drop)
 
@@ -264,6 +270,7 @@ __all__ = [
     "Saliency",
     "Trajectories",
     "faithfulness",
+    "mean_drops",
     "review_drops",
     "saliency",
     "trajectories",

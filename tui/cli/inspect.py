@@ -347,11 +347,9 @@ def _unit_lines(unit: dict[str, Any], kinds: list[str]) -> list[str]:
 
 def _sentiment(args: argparse.Namespace, payload: dict[str, Any], config: Any) -> dict:
     """The report of a sentiment checkpoint (`_sentiment_text` prints it; --json dumps it)."""
-    import numpy as np
-
     from tasks.engine.player import load_player
     from tasks.inspect_inputs import inspection_reviews
-    from tasks.sentiment.explain import faithfulness
+    from tasks.sentiment.explain import faithfulness, mean_drops
 
     used = [f"--{name}" for name in ("unit", "feature", "regex") if getattr(args, name)]
     if used:
@@ -363,19 +361,16 @@ def _sentiment(args: argparse.Namespace, payload: dict[str, Any], config: Any) -
         texts, _, source = inspection_reviews(config, args.reviews)
         with _Bar("explaining") as bar:
             faith = faithfulness(predictor, texts, k=args.k, progress=bar.update)
-        drop, reviews = faith.drop, faith.reviews
     else:
         texts, numbers = _review_lines(args.text)
         source = f"{args.text}, {len(texts):,} reviews"
         report["saliency"], rows = _saliencies(predictor, texts, numbers, args)
-        if not rows:  # as `faithfulness` refuses it
-            raise CliError(f"no review has more than k={args.k} tokens to read "
-                           f"({len(texts)} given)")  # fmt: skip
-        # `faithfulness` is the mean of these rows (review i: seed i, short ones left out)
-        drop = {m: float(np.mean([row[m] for row in rows])) for m in rows[0]}
-        reviews = len(rows)
-    summary = {"k": args.k, "reviews": reviews, "skipped": len(texts) - reviews,
-               "drop": {m: round(v, 5) for m, v in drop.items()}}  # fmt: skip
+        try:  # what `faithfulness` gives for these texts, from the rows already computed
+            faith = mean_drops(rows, args.k, given=len(texts))
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    summary = {"k": faith.k, "reviews": faith.reviews, "skipped": len(texts) - faith.reviews,
+               "drop": {m: round(v, 5) for m, v in faith.drop.items()}}  # fmt: skip
     return {"reviews": {"source": source, "count": len(texts)}} | report | {"faithfulness": summary}
 
 
