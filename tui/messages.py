@@ -64,6 +64,17 @@ class RunFailed(TrainerMessage):
     """The loss went NaN/inf or the task failed (`tasks.engine.events.Failed`)."""
 
 
+@dataclass
+class NoteLogged(TrainerMessage):
+    """A line the run has for the log (a `note` event, e.g. that a resume under another number
+    of processes changes the data order)."""
+
+
+@dataclass
+class UnknownEvent(TrainerMessage):
+    """An event kind this app does not know (from a newer engine); nothing handles it."""
+
+
 BRIDGE: dict[str, type[TrainerMessage]] = {
     "started": RunStarted,
     "step": StepLogged,
@@ -71,13 +82,14 @@ BRIDGE: dict[str, type[TrainerMessage]] = {
     "checkpoint": CheckpointWritten,
     "finished": RunFinished,
     "failed": RunFailed,
+    "note": NoteLogged,
 }
-"""Event kind (`TrainEvent.kind`) -> the message that carries it."""
+"""Event kind (`TrainEvent.kind`) -> the message that carries it (any other: `UnknownEvent`)."""
 
 
 def for_event(event: TrainEvent) -> TrainerMessage:
     """The message that carries `event` to the UI."""
-    return BRIDGE[event.kind](event)
+    return BRIDGE.get(event.kind, UnknownEvent)(event)
 
 
 # -- status that may coalesce ------------------------------------------------------------------

@@ -8,6 +8,13 @@ process the run trains at headless speed, in torch's default threading, and the 
 
 `TrainProcess` has the trainer's interface (`run(stop)` yields the events; `pause` and
 `save_requested` are events to set), so the Train screen drives either one the same way.
+
+A run of several processes (the setting `nproc` > 1) is the same command with `--nproc N`: the
+child is then the launcher (`tui.cli.launch`), which runs the ranks under torchrun. Every rank
+inherits the child's stdin, but only rank 0 reads the control lines; it broadcasts stop, save
+and pause to the others at each step, and alone prints the events. Ending the run the hard way
+(a stop that is not answered in time, or the app going away) signals the launcher with SIGTERM,
+which torchrun passes on to every rank, and only then kills it.
 """
 
 from __future__ import annotations
@@ -35,6 +42,17 @@ POLL_S = 0.1
 STOP_GRACE_S = 30.0
 """After asking the child to stop, how long to wait for it to save before ending it."""
 
+TERM_GRACE_S = 10.0
+"""After SIGTERM, how long the child (with torchrun, every rank) has to exit before SIGKILL."""
+
+EXIT_WAIT_S = 2.0
+"""When the child has closed its output without a final event, how long it may take to exit (and
+finish its error line) before it is ended."""
+
+ERROR_LINES = 200
+"""How many of the child's last stderr lines are kept to find its error in (torchrun reports a
+failed rank in a few dozen lines after the rank's own one-line error)."""
+
 CHILD_NICENESS = 10
 """The training process runs at a lower priority than the app: it gets every idle cycle, and a
 key press is answered at once instead of waiting for the training threads' time slices."""
@@ -50,6 +68,21 @@ class TrainProcessError(RuntimeError):
 def cli_command(*args: str) -> list[str]:
     """`rnn-tui ARGS` with this interpreter (works from a checkout as from an install)."""
     return [sys.executable, "-m", "tui.cli", *args]
+
+
+def processes(config: TrainConfig | None) -> int:
+    """How many training processes `config` asks for (its `nproc`; 1 without one)."""
+    return int(getattr(config, "nproc", 1) or 1)
+
+
+def nproc_option(config: TrainConfig) -> list[str]:
+    """`--nproc N` when the run has several processes, else nothing.
+
+    The value is in the config file too; on the command line, the launcher sees it without
+    reading that file.
+    """
+    count = processes(config)
+    return ["--nproc", str(count)] if count > 1 else []
 
 
 def child_environment() -> dict[str, str]:
@@ -84,8 +117,8 @@ class TrainProcess:
 
     @classmethod
     def new_run(cls, config: TrainConfig) -> TrainProcess:
-        """A fresh run of `config` in a new run folder."""
-        return cls(["train", config.task], config)
+        """A fresh run of `config` in a new run folder (under the launcher when nproc > 1)."""
+        return cls(["train", config.task, *nproc_option(config)], config)
 
     @classmethod
     def resume(cls, run_dir: str | Path, epochs: int | None = None) -> TrainProcess:
@@ -119,7 +152,7 @@ class TrainProcess:
         )
         lower_priority(child.pid)
         lines: queue.Queue[str | None] = queue.Queue()
-        errors: deque[str] = deque(maxlen=20)
+        errors: deque[str] = deque(maxlen=ERROR_LINES)
         readers = [
             threading.Thread(target=_pump, args=(child.stdout, lines.put, True), daemon=True),
             threading.Thread(target=_pump, args=(child.stderr, errors.append, False), daemon=True),
@@ -127,7 +160,8 @@ class TrainProcess:
         for reader in readers:
             reader.start()
         control = _Control(child.stdin, self.pause, self.save_requested, stop)
-        ended = False
+        ender = _Ender(child)
+        ended = closed = False
         try:
             while True:
                 control.send_changes()
@@ -135,9 +169,10 @@ class TrainProcess:
                     line = lines.get(timeout=POLL_S)
                 except queue.Empty:
                     if control.stop_sent_for() > STOP_GRACE_S:
-                        child.kill()
+                        ender.step()  # SIGTERM once, SIGKILL if that is not enough
                     continue
                 if line is None:
+                    closed = True  # the child is exiting
                     break
                 try:
                     event = event_from_json(line)
@@ -146,10 +181,9 @@ class TrainProcess:
                 ended = ended or event.kind in ("finished", "failed")
                 yield event
         finally:
-            control.close()
-            if child.poll() is None and not ended:
-                child.kill()
-            self.returncode = child.wait()
+            control.close()  # end of input: rank 0 stops of its own accord too
+            wait_s = STOP_GRACE_S if ended else EXIT_WAIT_S if closed else 0.0
+            self.returncode = ender.finish(wait_s)
             readers[1].join(timeout=1.0)
         if not ended:
             raise TrainProcessError(_last_error(errors, self.returncode))
@@ -165,6 +199,51 @@ def lower_priority(pid: int) -> None:
         with contextlib.suppress(OSError):
             current = os.getpriority(os.PRIO_PROCESS, pid)
             os.setpriority(os.PRIO_PROCESS, pid, min(current + CHILD_NICENESS, 19))
+
+
+class _Ender:
+    """Ends the child in two steps: SIGTERM once, then SIGKILL after `TERM_GRACE_S`.
+
+    SIGTERM first, because a killed launcher cannot pass anything on: torchrun, told once, sends
+    SIGTERM to every rank and waits for them (told twice, it abandons that shutdown half way).
+    """
+
+    def __init__(self, child: subprocess.Popen[str]) -> None:
+        self.child = child
+        self.terminated_at: float | None = None
+        """When SIGTERM was sent (None: not yet)."""
+
+    def step(self) -> None:
+        """SIGTERM the first time; SIGKILL once `TERM_GRACE_S` have passed since."""
+        if self.child.poll() is not None:
+            return
+        if self.terminated_at is None:
+            self.terminated_at = time.monotonic()
+            with contextlib.suppress(OSError):
+                self.child.terminate()
+        elif time.monotonic() - self.terminated_at > TERM_GRACE_S:
+            with contextlib.suppress(OSError):
+                self.child.kill()
+
+    def finish(self, wait_s: float = 0.0) -> int:
+        """Wait up to `wait_s` for the child to exit by itself, then end it; its exit status."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return self.child.wait(timeout=wait_s) if wait_s > 0 else self._polled()
+        self.step()
+        if self.terminated_at is not None:
+            left = TERM_GRACE_S - (time.monotonic() - self.terminated_at)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                return self.child.wait(timeout=max(left, 0.0))
+        with contextlib.suppress(OSError):
+            self.child.kill()
+        return self.child.wait()
+
+    def _polled(self) -> int:
+        """The exit status if the child has ended; TimeoutExpired if it is still running."""
+        status = self.child.poll()
+        if status is None:
+            raise subprocess.TimeoutExpired(self.child.args, 0)
+        return status
 
 
 class _Control:

@@ -7,6 +7,11 @@ to the next and cutting the graph between them. Each epoch starts the streams at
 offset (seeded), so chunk boundaries move. Evaluation is stateful in the same way over the
 validation text; the metric is the mean cross-entropy in nats per character (`val_loss`) and
 in bits per character (`val_bpc`).
+
+Under several processes each rank trains on its share of the `batch` streams (`shard`) and
+carries their state alone, and evaluates its share of the validation streams (the sums are
+all-reduced); a checkpoint holds the state of every stream, so a resume under any number of
+processes continues every stream.
 """
 
 from __future__ import annotations
@@ -26,9 +31,10 @@ from tasks.engine.base import (
     make_optimizer,
     seed_everything,
     torch_device,
-    torch_update,
 )
 from tasks.engine.checkpoint import CheckpointError
+from tasks.engine.distributed import World, all_reduce_sum, gather_objects, shard_rows, world
+from tasks.engine.precision import StepModel, widen
 from tasks.engine.settings import ConfigError, TrainConfig
 
 VAL_FRACTION = 0.1
@@ -93,6 +99,8 @@ class CharLMTask(TaskBase):
     name = "charlm"
     primary_metric = "val_loss"
     lower_is_better = True
+    evaluates_in_shards = True
+    """Under several processes each rank reads its validation streams (`_mean_loss`)."""
 
     def __init__(self, config: TrainConfig, text: str | None = None) -> None:
         self.config = config
@@ -136,6 +144,13 @@ class CharLMTask(TaskBase):
     def start_epoch(self, epoch: int) -> None:
         self.engine.carry = None
 
+    def shard(self, batch: Any, world: World) -> Any:
+        """This rank's streams of a chunk: the rows ``shard_rows(B, rank, N)`` of x and y (the
+        carried state then holds those streams alone)."""
+        x, y = batch
+        rows = shard_rows(len(x), world.rank, world.size)
+        return x[rows], y[rows]
+
     def train_step(self, batch: Any, lr: float) -> StepStats:
         return self.engine.train_step(batch, lr)
 
@@ -146,8 +161,25 @@ class CharLMTask(TaskBase):
         chunks = stream_chunks(self.val_ids, streams, EVAL_CHUNK, full_only=False)
         if quick:
             chunks = chunks[: QUICK_EVAL_CHUNKS * (EVAL_STREAMS // streams)]
-        loss = self.engine.mean_loss(chunks)
+        loss = self._mean_loss(chunks, streams)
         return {"val_loss": round(loss, 5), "val_bpc": round(loss / math.log(2), 5)}
+
+    def _mean_loss(self, chunks: list[Any], streams: int) -> float:
+        """The mean loss over validation `chunks` of `streams` rows. Under several processes
+        each rank reads its streams (rank 0 all of them when there are fewer than ranks) and
+        the loss sums and character counts are all-reduced: the same mean as one process."""
+        me = world()
+        if me.size == 1:
+            return self.engine.mean_loss(chunks)
+        if streams >= me.size:
+            rows = shard_rows(streams, me.rank, me.size)
+        else:
+            rows = slice(0, streams if me.main else 0)
+        mine = [(x[rows], y[rows]) for x, y in chunks] if rows.stop > rows.start else []
+        count = sum(y.numel() for _, y in mine)
+        total = self.engine.mean_loss(mine) * count if count else 0.0
+        sums = all_reduce_sum({"total": total, "count": float(count)})
+        return sums["total"] / sums["count"]
 
     def state_dict(self) -> dict[str, Any]:
         return {"vocab": self.vocab.chars, **self.engine.state_dict()}
@@ -183,22 +215,25 @@ class _TorchEngine:
         self.config = config
         self.model = build_model(config, vocab_size).to(self.device)
         self.optimizer = make_optimizer(self.model, config)
+        self.step_model = StepModel(self.model, self.device, config)
         self.carry: Any = None
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
 
     def train_step(self, batch: Any, lr: float) -> StepStats:
-        import torch
         import torch.nn.functional as F
 
         from models.cores.stack import map_state
 
         x, y = (t.to(self.device) for t in batch)
-        logits, state = self.model(x, self.carry)  # (B, T, V)
-        loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
-        norm = torch_update(self.model, self.optimizer, loss, self.config.clip, lr)
-        self.carry = map_state(torch.Tensor.detach, state)
+        carry = self.carry
+        if carry is None and self.config.compile:  # a zero state: one graph for every chunk
+            carry = self.model.rnn.initial_state(x.shape[0], x.device)
+        logits, state = self.step_model(x, carry)  # (B, T, V)
+        loss = F.cross_entropy(logits.float().flatten(0, 1), y.flatten())
+        norm = self.step_model.update(self.optimizer, loss, self.config.clip, lr)
+        self.carry = map_state(lambda t: widen(t.detach()), state)
         return StepStats(float(loss.detach()), norm, x.numel())
 
     def mean_loss(self, chunks: list[Any]) -> float:
@@ -217,16 +252,17 @@ class _TorchEngine:
         return total / count
 
     def state_dict(self) -> dict[str, Any]:
-        from models.cores.stack import flatten_state
-
+        """Weights, optimiser and the carried state of every stream (under several processes
+        every rank calls this: the ranks' streams are gathered)."""
         return {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "carry": [t.cpu() for t in flatten_state(self.carry)],
+            "carry": self._whole_carry(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Weights, optimiser and the carried state (a flat list; 1 or 2 tensors for classic)."""
+        """Weights, optimiser and the carried state (a flat list; 1 or 2 tensors for classic);
+        under several processes each rank keeps its streams' rows of it."""
         from models.cores.base import CoreError
         from models.cores.stack import unflatten_state
 
@@ -238,9 +274,51 @@ class _TorchEngine:
             return
         template = self.model.rnn.initial_state(self.config.batch)
         try:
-            self.carry = unflatten_state(template, carry)
+            whole = unflatten_state(template, carry)
         except CoreError as exc:
             raise CheckpointError(f"the checkpoint's carried state: {exc}") from None
+        self.carry = self._own_rows(whole)
+
+    def _batch_dims(self) -> list[int | None]:
+        """The batch axis of each tensor of the carried state, in `flatten_state` order (None
+        for a tensor without one)."""
+        from models.cores.stack import flatten_state
+
+        two, three = (flatten_state(self.model.rnn.initial_state(n)) for n in (2, 3))
+        return [
+            next((d for d in range(a.dim()) if a.shape[d] != b.shape[d]), None)
+            for a, b in zip(two, three, strict=True)
+        ]
+
+    def _whole_carry(self) -> list[Any]:
+        """The carried state as a flat list of CPU tensors: under several processes every
+        rank's streams put back together in rank order (all B rows, as one process has them)."""
+        import torch
+
+        from models.cores.stack import flatten_state
+
+        carry = [t.cpu() for t in flatten_state(self.carry)]
+        if world().size == 1 or not carry:  # every rank carries None at the same steps
+            return carry
+        parts = gather_objects(carry)
+        return [
+            tensor if dim is None else torch.cat([part[i] for part in parts], dim)
+            for i, (tensor, dim) in enumerate(zip(carry, self._batch_dims(), strict=True))
+        ]
+
+    def _own_rows(self, state: Any) -> Any:
+        """A carried state of all B streams cut to this rank's (`shard_rows`); alone, itself."""
+        from models.cores.stack import flatten_state, unflatten_state
+
+        me = world()
+        if me.size == 1:
+            return state
+        rows = shard_rows(self.config.batch, me.rank, me.size)
+        own = [
+            tensor if dim is None else tensor.narrow(dim, rows.start, rows.stop - rows.start)
+            for tensor, dim in zip(flatten_state(state), self._batch_dims(), strict=True)
+        ]
+        return unflatten_state(state, [t.contiguous() for t in own])
 
 
 class _NumpyEngine:
@@ -249,6 +327,11 @@ class _NumpyEngine:
     def __init__(self, config: TrainConfig, vocab_size: int) -> None:
         from models.numpy_rnn import VanillaRNN
 
+        if world().size > 1:
+            raise ConfigError(
+                "numpy-rnn trains in one process", "nproc",
+                message="--arch numpy-rnn trains in one process (NumPy, no DDP): use --nproc 1",
+            )  # fmt: skip
         if config.batch != 1:
             raise ConfigError("numpy-rnn trains one stream at a time: use --batch 1")
         if config.layers != 1:

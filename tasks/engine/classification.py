@@ -33,7 +33,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from tasks.data.text import Vocab
-from tasks.engine.base import StepStats, TaskBase, make_optimizer, torch_update
+from tasks.engine.base import StepStats, TaskBase, make_optimizer, shard_indices
+from tasks.engine.distributed import World
+from tasks.engine.precision import StepModel
 from tasks.engine.settings import TrainConfig
 
 QUICK_EVAL = 500
@@ -96,6 +98,7 @@ class ClassifierTask(TaskBase, ABC):
     """The labels, in label order (the confusion matrix's rows and columns)."""
     class_weight: Any = None
     """Per-class loss weights (C,) on the device, or None for plain cross-entropy."""
+    _step_model: StepModel | None = None
 
     vocab: Vocab
     device: str
@@ -149,6 +152,14 @@ class ClassifierTask(TaskBase, ABC):
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
 
+    @property
+    def step_model(self) -> StepModel:
+        """How the training step runs ``model`` (DDP, compile, precision), made again whenever
+        the model is rebuilt (a checkpoint of another data set)."""
+        if self._step_model is None or self._step_model.model is not self.model:
+            self._step_model = StepModel(self.model, self.device, self.config)
+        return self._step_model
+
     # -- training ----------------------------------------------------------------------------
 
     def batches(self, epoch: int) -> Sequence[np.ndarray]:
@@ -159,15 +170,19 @@ class ClassifierTask(TaskBase, ABC):
     def start_epoch(self, epoch: int) -> None:
         pass  # the sequences are independent: nothing is carried between batches
 
+    def shard(self, batch: np.ndarray, world: World) -> np.ndarray:
+        """This rank's rows of a batch of indices (each rank pads its own rows)."""
+        return shard_indices(batch, world)
+
     def train_step(self, batch: np.ndarray, lr: float) -> StepStats:
         import torch
         import torch.nn.functional as F
 
         ids, lengths = pad_batch([self.train_x[i] for i in batch])
         labels = torch.from_numpy(self.train_y[batch]).to(self.device)
-        logits, _ = self.model(ids.to(self.device), lengths)  # (B, C)
-        loss = F.cross_entropy(logits, labels, weight=self.class_weight)
-        norm = torch_update(self.model, self.optimizer, loss, self.config.clip, lr)
+        logits, _ = self.step_model(ids.to(self.device), lengths)  # (B, C)
+        loss = F.cross_entropy(logits.float(), labels, weight=self.class_weight)
+        norm = self.step_model.update(self.optimizer, loss, self.config.clip, lr)
         self.steps += 1
         return StepStats(float(loss.detach()), norm, int(lengths.sum()))
 

@@ -34,6 +34,8 @@ class Started(TrainEvent):
     total_steps: int | None
     resumed_from_step: int
     config: dict[str, Any] = field(default_factory=dict)
+    world_size: int = 1
+    """How many processes train the run together (torchrun's world; 1 alone)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class StepLogged(TrainEvent):
     gradients: dict[str, Any] | None = None
     """The latest gradient-flow profile since the previous StepLogged, from tasks that record
     one (gradflow: `tasks.gradflow.task.GradientProfile.to_dict`); None otherwise."""
+    compile_s: float | None = None
+    """--compile: the seconds of the run's first (cold) step, compilation included, on the
+    first step event after it (that step is left out of `tokens_per_s`); None otherwise."""
 
 
 @dataclass(frozen=True)
@@ -97,8 +102,19 @@ class Failed(TrainEvent):
     checkpoint: str | None
 
 
+@dataclass(frozen=True)
+class Note(TrainEvent):
+    """One line for the run's log, e.g. that a resume under another number of processes splits
+    the batches another way."""
+
+    kind: ClassVar[str] = "note"
+    step: int
+    text: str
+
+
 EVENT_TYPES: dict[str, type[TrainEvent]] = {
-    cls.kind: cls for cls in (Started, StepLogged, EvalDone, CheckpointSaved, Finished, Failed)
+    cls.kind: cls
+    for cls in (Started, StepLogged, EvalDone, CheckpointSaved, Finished, Failed, Note)
 }
 """Event kind -> class, for reading events back from JSON lines."""
 

@@ -195,6 +195,8 @@ SCANS = ("auto", "sequential", "log", "chunked", "parallel")
 BACKENDS = ("fused", "scratch")
 SCHEDULES = ("cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("fp32", "bf16", "fp16")
+"""fp32; bf16: autocast to bfloat16 (CPU or CUDA); fp16: CUDA autocast with loss scaling."""
 
 
 @dataclass
@@ -379,6 +381,26 @@ class TrainConfig:
         "auto", "Device", "auto (CUDA, then MPS, then CPU), cpu, cuda or mps", "Machine",
         choices=DEVICES,
     )  # fmt: skip
+    nproc: int = positive_int(
+        1,
+        "Processes",
+        "training processes on this machine (torchrun): each takes its share of every batch's "
+        "rows, gradients are averaged",
+        "Machine",
+    )
+    precision: str = setting(
+        "fp32",
+        "Precision",
+        "fp32; bf16: autocast to bfloat16 (CPU or CUDA); fp16: CUDA autocast with loss scaling",
+        "Machine",
+        choices=PRECISIONS,
+    )
+    compile: bool = setting(
+        False,
+        "Compile",
+        "torch.compile the model (the first step's compile time is reported)",
+        "Machine",
+    )
 
     # -- checking ----------------------------------------------------------------------------
 
@@ -414,12 +436,26 @@ class TrainConfig:
             if getattr(self, option) and option not in self.OPTIONS:
                 raise ConfigError(f"does not apply to {self.task}: {self.WITHOUT_OPTIONS}", option)
         self._check_core()
+        self._check_machine()
         if self.epochs is None and self.minutes is None:
             raise ConfigError(
                 "give epochs or minutes (or both)",
                 "epochs",
                 message="give --epochs or --minutes (or both) so the run knows when to stop",
             )
+
+    def _check_machine(self) -> None:
+        """Precision and compile against the architecture (the device is checked when the run
+        picks it: `tasks.engine.precision.check_precision`)."""
+        if self.arch != "numpy-rnn":
+            return
+        if self.precision != "fp32":
+            raise ConfigError(
+                f"{self.precision} does not apply to numpy-rnn (NumPy computes in float64)",
+                "precision",
+            )
+        if self.compile:
+            raise ConfigError("does not apply to numpy-rnn (no torch model to compile)", "compile")
 
     def _check_core(self) -> None:
         """The core options against the architecture: one line naming the combination."""

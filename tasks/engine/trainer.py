@@ -8,6 +8,18 @@ It seeds everything, schedules the learning rate (warm-up, cosine decay over epo
 wall-clock budget), clips gradients, stops on NaN/inf keeping the last good checkpoint, throttles
 step events by time, evaluates, writes checkpoints atomically, and stops cooperatively within one
 batch when `stop` is set. Resuming from a checkpoint continues exactly as if never stopped.
+
+Several processes (torchrun; `tasks.engine.distributed`): every rank builds the same task and
+runs this same loop, each on its shard of every global batch (`Task.shard`), the model in DDP,
+so an epoch has the steps of one process. Rank 0 alone writes the history, checkpoints and the
+summary, and only its `run` yields events; the others run silently. What steers the loop (stop,
+pause, a save asked for, the budget's progress, when to evaluate, early stopping, a new best) is
+rank 0's, shared with every rank at each step, and a stop on any rank stops them all. A step's
+loss is the ranks' mean and its tokens their sum (tokens/s counts every rank). A checkpoint
+holds every rank's RNG state (each rank draws its own dropout noise) and the task's whole state
+(the char LM gathers every stream's carried state), so a run resumes exactly under the same
+number of processes; under another it goes on with the same global batches split another way,
+and a `Note` says so.
 """
 
 from __future__ import annotations
@@ -20,13 +32,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from tasks.engine.base import Task, seed_everything
+from tasks.engine.base import StepStats, Task, seed_everything
 from tasks.engine.checkpoint import load_checkpoint, save_checkpoint
+from tasks.engine.distributed import (
+    SINGLE,
+    ShardError,
+    World,
+    barrier,
+    gather_objects,
+    init_world,
+    share,
+    world,
+)
 from tasks.engine.events import (
     CheckpointSaved,
     EvalDone,
     Failed,
     Finished,
+    Note,
     Started,
     StepLogged,
     TrainEvent,
@@ -38,7 +61,10 @@ from tasks.engine.runs import (
     last_checkpoint,
     write_summary,
 )
-from tasks.engine.settings import TrainConfig
+from tasks.engine.settings import ConfigError, TrainConfig
+
+PAUSE_POLL_S = 0.05
+"""While paused, how often rank 0 looks at the controls again (and tells the other ranks)."""
 
 
 def learning_rate(config: TrainConfig, step: int, progress: float) -> float:
@@ -58,7 +84,10 @@ class Trainer:
         self.task = task
         self.config = task.config
         self.run_dir = Path(run_dir)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.world = _join(self.config)
+        """This process's place among the training processes (`World()` alone)."""
+        if self.world.main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
         self.config.validate()  # every rule, "epochs or minutes" included, lives in the settings
         self.pause = threading.Event()
         """Set to pause between batches (paused time does not count against the budget)."""
@@ -74,24 +103,37 @@ class Trainer:
         self.best: float | None = None
         self.metrics: dict[str, float] = {}
         self.started = time.strftime("%Y-%m-%d %H:%M:%S")
+        self._notes: list[str] = []
+        """Lines for the log, yielded as `Note` events after `Started`."""
         self._resumed = checkpoint is not None
         if checkpoint is not None:
             self._restore(checkpoint)
         else:
-            seed_everything(self.config.seed)
+            seed_everything(self.config.seed + self.world.rank)  # each rank its own noise
+        if self.world.size > 1:
+            self._check_shards()
 
     @classmethod
     def resume(
-        cls, run_dir: str | Path, epochs: int | None = None, minutes: float | None = None
+        cls,
+        run_dir: str | Path,
+        epochs: int | None = None,
+        minutes: float | None = None,
+        nproc: int | None = None,
     ) -> Trainer:
         """Rebuild the task from a run's last checkpoint and continue it.
 
-        epochs: train to this many epochs in all; minutes: this much more wall-clock time.
+        epochs: train to this many epochs in all; minutes: this much more wall-clock time;
+        nproc: the processes per machine it now runs under (the config records it). Under
+        several processes every rank reads the checkpoint (the run folder must be at the same
+        path on every machine).
         """
         from tasks.registry import config_from_dict, create_task
 
         state = load_checkpoint(last_checkpoint(Path(run_dir)))
         config = config_from_dict(state["config"])
+        if nproc is not None:
+            config.nproc = nproc
         if epochs is not None:
             config.epochs = epochs
         if minutes is not None:
@@ -104,8 +146,20 @@ class Trainer:
     # -- the loop ---------------------------------------------------------------------------
 
     def run(self, stop: threading.Event | None = None) -> Iterator[TrainEvent]:
-        """Train until the epochs or the budget are spent, `stop` is set, or the loss is NaN."""
-        stop = stop or threading.Event()
+        """Train until the epochs or the budget are spent, `stop` is set, or the loss is NaN.
+
+        Under several processes only rank 0 yields events; every rank returns once rank 0 has
+        written the run's last files.
+        """
+        events = self._events(stop or threading.Event())
+        if self.world.main:
+            yield from events
+        else:
+            for _ in events:
+                pass
+        barrier()
+
+    def _events(self, stop: threading.Event) -> Iterator[TrainEvent]:
         loop = yield from self._start()
         outcome: _Outcome = "spent"
         while self.config.epochs is None or self.epoch < self.config.epochs:
@@ -120,7 +174,8 @@ class Trainer:
         yield from self._finish(loop, stopped=outcome == "stopped")
 
     def _start(self) -> Generator[TrainEvent, None, _Loop]:
-        """Announce the run (`Started`), mark it running; returns the loop's state."""
+        """Announce the run (`Started`, then any notes), mark it running; returns the loop's
+        state."""
         task, config = self.task, self.config
         steps_per_epoch = len(task.batches(self.epoch))
         total = config.epochs * steps_per_epoch if config.epochs else None
@@ -136,8 +191,11 @@ class Trainer:
                 total_steps=total,
                 resumed_from_step=self.step,
                 config=config.to_dict(),
+                world_size=self.world.size,
             )
         )
+        for text in self._notes:
+            yield self._record(Note(self.step, text))
         self._write_summary("running")
         now = self._clock = time.perf_counter()
         budget = config.minutes * 60 if config.minutes else None
@@ -154,7 +212,14 @@ class Trainer:
             halt = self._halt(stop, loop)
             if halt is not None:
                 return halt
-            trained = yield from self._step(batches[self.batch_index], loop)
+            batch = batches[self.batch_index]
+            if self.world.size > 1:
+                try:
+                    batch = self.task.shard(batch, self.world)
+                except ShardError:  # fewer rows than processes: every rank skips it
+                    self.batch_index += 1
+                    continue
+            trained = yield from self._step(batch, loop)
             if not trained:
                 return "failed"
         return "epoch"
@@ -162,25 +227,38 @@ class Trainer:
     def _halt(self, stop: threading.Event, loop: _Loop) -> _Outcome | None:
         """Before a batch: wait while paused, then say whether to halt, or None to train on.
 
-        "stopped" when `stop` is set, "spent" once the epochs or the budget are used up.
+        "stopped" when `stop` is set (on any rank), "spent" once the epochs or the budget are
+        used up (by rank 0's clock). Sets the progress the step's learning rate follows.
         """
-        while not stop.is_set() and self.pause.is_set():
-            time.sleep(0.05)
+        control = self._control(stop, loop)
+        while control.pause and not control.stop:
+            time.sleep(PAUSE_POLL_S)
             self._clock = time.perf_counter()  # paused time is not spent budget
-        if stop.is_set():
+            control = self._control(stop, loop)
+        if control.stop:
             return "stopped"
-        if self._progress(loop) >= 1.0:
+        loop.progress = control.progress
+        if control.progress >= 1.0:
             return "spent"
         return None
+
+    def _control(self, stop: threading.Event, loop: _Loop) -> _Control:
+        """Stop, pause and progress as rank 0 has them, a stop on any rank included (one
+        collective under several processes)."""
+        stopping = float(stop.is_set())
+        main, each = share([stopping, float(self.pause.is_set()), self._progress(loop)], [stopping])
+        return _Control(stop=bool(main[0] or each[0]), pause=bool(main[1]), progress=main[2])
 
     def _step(self, batch: Any, loop: _Loop) -> Generator[TrainEvent, None, bool]:
         """One optimisation step and what is due after it; False when the run failed.
 
         It fails when the loss or the gradient norm is not finite (`Failed` is then yielded).
         """
-        lr = learning_rate(self.config, self.step, self._progress(loop))
+        lr = learning_rate(self.config, self.step, loop.progress)
         started = self._clock
         stats = self.task.train_step(batch, lr)
+        if self.world.size > 1:
+            stats = self._over_ranks(stats)
         if not (math.isfinite(stats.loss) and math.isfinite(stats.grad_norm)):
             yield from self._fail(stats)
             return False
@@ -188,21 +266,42 @@ class Trainer:
         self.batch_index += 1
         self.tokens += stats.tokens
         now = self._account()
-        loop.meter.add(stats, now - started)
+        if self.config.compile and not loop.compiled:
+            # the cold step compiles the model: its time goes to `compile_s`, not to tokens/s
+            loop.compiled, loop.compile_s = True, now - started
+            loop.meter.add(StepStats(stats.loss, stats.grad_norm, 0), 0.0)
+        else:
+            loop.meter.add(stats, now - started)
         loop.lr = lr
         yield from self._after_step(now, loop)
         return True
 
+    def _over_ranks(self, stats: StepStats) -> StepStats:
+        """The step as all ranks took it: their mean loss, their tokens together, and rank 0's
+        gradient norm (DDP averaged the gradients, so every rank clipped the same norm); the
+        norm is NaN when a rank's loss or norm was not finite."""
+        bad = not (math.isfinite(stats.loss) and math.isfinite(stats.grad_norm))
+        (norm,), (loss, tokens, bad_ranks) = share(
+            [stats.grad_norm], [stats.loss, float(stats.tokens), float(bad)]
+        )
+        if bad_ranks and math.isfinite(loss) and math.isfinite(norm):
+            norm = math.nan
+        return StepStats(loss / self.world.size, norm, int(tokens))
+
     def _after_step(self, now: float, loop: _Loop) -> Iterator[TrainEvent]:
-        """The throttled step event and quick evaluation, and a save if one was asked for."""
+        """The throttled step event, and the quick evaluation and a save asked for when due
+        (rank 0 decides both)."""
         if now - loop.last_log >= self.config.log_every_s:
             yield self._record(self._step_event(loop))
             loop.meter, loop.last_log = _Meter(), now
-        if now - loop.last_eval >= self.config.eval_every_s:
-            metrics = self.task.evaluate(quick=True)
+        evaluate, save = self._agree(
+            now - loop.last_eval >= self.config.eval_every_s, self.save_requested.is_set()
+        )
+        if evaluate:
+            metrics = self._evaluate(quick=True)
             yield self._record(EvalDone(self.step, self.epoch, metrics, full=False))
             loop.last_eval = self._account()
-        if self.save_requested.is_set():
+        if save:
             self.save_requested.clear()
             yield self._save(LAST_CHECKPOINT, "manual")
             self._account()
@@ -214,7 +313,7 @@ class Trainer:
         """
         self.epoch += 1
         self.batch_index = 0
-        converged = self.task.end_epoch(self.epoch)
+        (converged,) = self._agree(self._evaluates and self.task.end_epoch(self.epoch))
         if loop.budget is None:  # under a time budget, evaluate fully once, at the end
             yield from self._full_eval()
         yield self._save(LAST_CHECKPOINT, "epoch")
@@ -254,6 +353,7 @@ class Trainer:
         meter = loop.meter
         progress = min(self._progress(loop), 1.0)
         eta = self.elapsed_s * (1 - progress) / progress if progress > 0 else None
+        compile_s, loop.compile_s = loop.compile_s, None  # told once
         return StepLogged(
             step=self.step,
             epoch=self.epoch,
@@ -265,6 +365,7 @@ class Trainer:
             elapsed_s=self.elapsed_s,
             eta_s=eta,
             gradients=self.task.pop_gradient_profile(),
+            compile_s=compile_s,
         )
 
     def _account(self) -> float:
@@ -274,19 +375,59 @@ class Trainer:
         self._clock = now
         return now
 
+    def _agree(self, *flags: bool) -> list[bool]:
+        """Rank 0's `flags` on every rank (one collective; alone, the flags themselves)."""
+        main, _ = share([float(flag) for flag in flags])
+        return [value != 0.0 for value in main]
+
+    @property
+    def _evaluates(self) -> bool:
+        """Whether this rank evaluates: alone, on rank 0, or when the task shards evaluation."""
+        return self.world.main or self.task.evaluates_in_shards
+
+    def _evaluate(self, quick: bool) -> dict[str, float]:
+        """The task's metrics; {} on a rank that leaves evaluation to rank 0."""
+        return self.task.evaluate(quick=quick) if self._evaluates else {}
+
     def _full_eval(self) -> Iterator[TrainEvent]:
-        metrics = self.task.evaluate(quick=False)
+        metrics = self._evaluate(quick=False)
         self.metrics = {**metrics, "_step": self.step}
         yield self._record(EvalDone(self.step, self.epoch, metrics, full=True))
         value = metrics.get(self.task.primary_metric)
-        if value is not None and self._improves(value):
-            self.best = value
+        (improved,) = self._agree(value is not None and self._improves(value))
+        if improved:
+            self.best = value  # rank 0's; the other ranks never save it
             yield self._save(BEST_CHECKPOINT, "best")
 
     def _improves(self, value: float) -> bool:
         if self.best is None:
             return True
         return value < self.best if self.task.lower_is_better else value > self.best
+
+    def _check_shards(self) -> None:
+        """Several processes: a `ConfigError` when no batch of an epoch splits among them, a
+        note when some do not (every rank skips those)."""
+        batches = self.task.batches(self.epoch)
+        whole = 0
+        for batch in batches:
+            try:
+                self.task.shard(batch, self.world)
+            except ShardError:
+                whole += 1
+        n = self.world.size
+        if batches and whole == len(batches):
+            raise ConfigError(
+                f"{n} is more than the rows of any batch (--batch {self.config.batch})",
+                "nproc",
+                message=f"{n} processes are more than the rows of any batch of this data "
+                f"(--batch {self.config.batch}): each process needs a row of every batch; use "
+                "fewer processes or a larger --batch",
+            )
+        if whole:
+            self._notes.append(
+                f"{whole} of the {len(batches)} batches of an epoch have fewer rows than the {n} "
+                "processes; every process skips them"
+            )
 
     def _fail(self, stats: Any) -> Iterator[TrainEvent]:
         last = last_checkpoint(self.run_dir)
@@ -299,11 +440,15 @@ class Trainer:
         yield self._record(Failed(self.step, reason, str(last) if last.exists() else None))
 
     def _save(self, name: str, reason: str) -> CheckpointSaved:
+        """Write a checkpoint (rank 0). Every rank calls this at the same point: the task may
+        gather its state from the ranks, and every rank's RNG state is kept."""
         import torch
 
-        path = save_checkpoint(
-            self.run_dir / name,
-            {
+        path = self.run_dir / name
+        task_state = self.task.state_dict()
+        rng = gather_objects(torch.get_rng_state())
+        if self.world.main:
+            payload = {
                 "task": self.task.name,
                 "arch": self.config.arch,
                 "config": self.config.to_dict(),
@@ -314,23 +459,48 @@ class Trainer:
                 "tokens": self.tokens,
                 "best": self.best,
                 "metrics": self._public_metrics(),
-                "task_state": self.task.state_dict(),
-                "rng": torch.get_rng_state(),
+                "task_state": task_state,
+                "rng": rng[0],
                 "started": self.started,
-            },
-        )
+                "world_size": self.world.size,
+            }
+            if self.world.size > 1:
+                payload["rng_ranks"] = rng
+            path = save_checkpoint(path, payload)
         return self._record(CheckpointSaved(self.step, str(path), reason))
 
     def _restore(self, state: dict[str, Any]) -> None:
         import torch
 
         self.task.load_state_dict(state["task_state"])
-        torch.set_rng_state(state["rng"])
+        torch.set_rng_state(self._rng_state(state))
         self.step, self.epoch = state["step"], state["epoch"]
         self.batch_index, self.elapsed_s = state["batch_index"], state["elapsed_s"]
         self.tokens = state["tokens"]
         self.best, self.started = state["best"], state.get("started", self.started)
         self.metrics = {**state.get("metrics", {}), "_step": self.step}
+        saved = int(state.get("world_size", 1))
+        if saved != self.world.size:
+            self._notes.append(
+                f"resumed under {_processes(self.world.size)}, saved under "
+                f"{_processes(saved)}: the same batches are split among the processes another "
+                "way (other shards, dropout noise and rounding), so the run goes on but will "
+                f"not repeat one that kept {saved} exactly"
+            )
+
+    def _rng_state(self, state: dict[str, Any]) -> Any:
+        """This rank's RNG state to resume with: its own under as many processes as saved
+        it; otherwise rank 0's for rank 0 and a fresh stream (seed, rank, step) for the rest."""
+        ranks = state.get("rng_ranks")
+        if ranks is not None and len(ranks) == self.world.size:
+            return ranks[self.world.rank]
+        if self.world.main:
+            return state["rng"]
+        import numpy as np
+        import torch
+
+        seed = np.random.SeedSequence([self.config.seed, self.world.rank, state["step"]])
+        return torch.Generator().manual_seed(int(seed.generate_state(1)[0])).get_state()
 
     def _public_metrics(self) -> dict[str, float]:
         metrics = {k: v for k, v in self.metrics.items() if not k.startswith("_")}
@@ -340,11 +510,14 @@ class Trainer:
         return metrics
 
     def _record(self, event: TrainEvent) -> TrainEvent:
-        if not isinstance(event, Started):
+        """Append `event` to the run's history (rank 0; `Started` is not kept)."""
+        if self.world.main and not isinstance(event, Started):
             append_history(self.run_dir, {"event": event.kind, **event.__dict__})
         return event
 
     def _write_summary(self, status: str, reason: str | None = None) -> None:
+        if not self.world.main:
+            return
         write_summary(
             self.run_dir,
             {
@@ -359,8 +532,23 @@ class Trainer:
                 "primary_metric": self.task.primary_metric,
                 "started": self.started,
                 "config": self.config.to_dict(),
+                "world_size": self.world.size,
             },
         )
+
+
+def _join(config: TrainConfig) -> World:
+    """This process's world: alone, `World()`; under torchrun, the process group joined on the
+    config's device (once; the task may have joined it already)."""
+    if world().size == 1:
+        return SINGLE
+    from tasks.engine.base import torch_device
+
+    return init_world(torch_device(config))
+
+
+def _processes(count: int) -> str:
+    return f"{count} process" if count == 1 else f"{count} processes"
 
 
 class _Meter:
@@ -396,6 +584,18 @@ _Outcome = Literal["epoch", "stopped", "spent", "failed"]
 are used up, or the loss or the gradient norm was not finite."""
 
 
+@dataclass(frozen=True)
+class _Control:
+    """What rank 0 decided before a batch (`Trainer._control`)."""
+
+    stop: bool
+    """`stop` was set (on any rank)."""
+    pause: bool
+    """The run is paused."""
+    progress: float
+    """The fraction of the steps or the budget spent (the larger)."""
+
+
 @dataclass
 class _Loop:
     """What one `Trainer.run` carries from batch to batch."""
@@ -412,3 +612,9 @@ class _Loop:
     """Step statistics since the last step event."""
     lr: float = 0.0
     """The learning rate of the last step."""
+    progress: float = 0.0
+    """Rank 0's progress before the current step (its learning rate follows it)."""
+    compiled: bool = False
+    """--compile: the first (cold, compiling) step of this run is done."""
+    compile_s: float | None = None
+    """That step's seconds, until a step event has reported them."""

@@ -71,6 +71,13 @@ class GradflowSettings(TrainConfig):
             raise ConfigError(
                 f"{self.init} applies to rnn, lstm, gru and numpy-rnn, not {self.arch}", "init"
             )
+        if self.precision != "fp32":
+            raise ConfigError(
+                f"{self.precision} does not apply to gradflow: it measures gradients in fp32",
+                "precision",
+            )
+        if self.compile:
+            raise ConfigError("does not apply to gradflow (its probes unroll the model)", "compile")
         if self.arch == "numpy-rnn" and self.problem != "copy":
             raise ConfigError("copy: numpy-rnn reads symbols", "problem", "use --problem")
         if self.arch == "numpy-rnn" and self.layers != 1:

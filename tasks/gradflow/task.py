@@ -19,6 +19,10 @@ record rides on the trainer's next `StepLogged` event (``gradients``). The NumPy
 (``--arch numpy-rnn``, copy only: it reads symbols) takes both from its own BPTT. For a modern
 core h_t is its whole state (e.g. mLSTM's matrix memory) and h_T in the second quantity is the
 layer's last output (see `models.probe`).
+
+Under several processes every rank generates each batch whole and trains on its rows of it; a
+probed step's state gradients are those of rank 0's rows (of its part of the loss), and its
+parameter gradients are averaged over the ranks as DDP averages an unprobed step's.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ from typing import Any
 import numpy as np
 
 from tasks.engine.base import StepStats, TaskBase, make_optimizer, seed_everything, torch_device
-from tasks.engine.settings import TrainConfig
+from tasks.engine.distributed import World, average_gradients, shard_rows, world
+from tasks.engine.precision import StepModel
+from tasks.engine.settings import ConfigError, TrainConfig
 
 STEPS_PER_EPOCH = 100
 """Batches per epoch (the data is endless; an epoch is a unit of scheduling and checkpoints)."""
@@ -203,9 +209,18 @@ class GradFlowTask(TaskBase):
     def start_epoch(self, epoch: int) -> None:
         self._epoch = epoch
 
-    def train_step(self, batch: int, lr: float) -> StepStats:
-        rng = np.random.default_rng([self.config.seed, self._epoch, batch])
+    def shard(self, batch: int, world: World) -> tuple[int, slice]:
+        """Batch number `batch` (every rank generates it whole from its seed) with this rank's
+        rows of it."""
+        return batch, shard_rows(self.config.batch, world.rank, world.size)
+
+    def train_step(self, batch: int | tuple[int, slice], lr: float) -> StepStats:
+        """One step on batch number `batch`, or on some of its rows (`shard`: the gradient
+        profile is then measured on this rank's rows)."""
+        number, rows = batch if isinstance(batch, tuple) else (batch, slice(None))
+        rng = np.random.default_rng([self.config.seed, self._epoch, number])
         x, y = PROBLEMS[self.problem](rng, self.config.batch, self.config.seq_len)
+        x, y = x[rows], y[rows]
         self.steps_taken += 1
         probe = self.steps_taken == 1 or self.steps_taken % self.config.probe_every == 0
         loss, before, after, grads = self.engine.step(x, y, lr, probe)
@@ -300,6 +315,8 @@ class TorchEngine:
             **config.core_options(),
         ).to(self.device)  # fmt: skip
         self.optimizer = make_optimizer(self.model, config)
+        self.step_model = StepModel(self.model, self.device, config)
+        """The forward pass of an unprobed step (DDP under several processes)."""
         self.u = torch.from_numpy(u).float().to(self.device)
 
     def parameter_count(self) -> int:
@@ -339,13 +356,14 @@ class TorchEngine:
         self.optimizer.zero_grad(set_to_none=True)
         inputs = self._inputs(x)
         probed = None
-        if probe:
+        if probe:  # past DDP (it unrolls the plain module): the gradients are averaged here
             unrolled = self.model.unrolled(inputs)
             loss = self._loss(unrolled.outputs, y)
             grads = probe_backward(loss, unrolled, self.u)
             probed = Gradients(grads.dl_dh, grads.dhT_dh)
+            average_gradients(self.model.parameters())
         else:
-            loss = self._loss(self.model(inputs), y)
+            loss = self._loss(self.step_model(inputs), y)
             loss.backward()
         value = float(loss.detach())
         params = [p for p in self.model.parameters() if p.grad is not None]
@@ -402,6 +420,11 @@ class NumpyEngine:
     def __init__(self, config: TrainConfig, u: np.ndarray) -> None:
         from models.numpy_rnn import VanillaRNN
 
+        if world().size > 1:
+            raise ConfigError(
+                "numpy-rnn trains in one process", "nproc",
+                message="--arch numpy-rnn trains in one process (NumPy, no DDP): use --nproc 1",
+            )  # fmt: skip
         self.config = config
         self.rnn = VanillaRNN(COPY_VOCAB, config.hidden, seed=config.seed)
         if config.init == "orthogonal":

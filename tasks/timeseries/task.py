@@ -52,9 +52,11 @@ from tasks.engine.base import (
     TaskBase,
     make_optimizer,
     seed_everything,
+    shard_indices,
     torch_device,
-    torch_update,
 )
+from tasks.engine.distributed import World
+from tasks.engine.precision import StepModel
 from tasks.engine.settings import ConfigError, TrainConfig
 
 MIN_STEPS_PER_EPOCH = 40
@@ -126,6 +128,7 @@ class TimeSeriesTask(TaskBase):
             config.dropout, config.backend, **config.core_options(),
         ).to(self.device)  # fmt: skip
         self.optimizer = make_optimizer(self.model, config)
+        self.step_model = StepModel(self.model, self.device, config)
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
@@ -164,14 +167,18 @@ class TimeSeriesTask(TaskBase):
     def start_epoch(self, epoch: int) -> None:
         pass  # windows are independent: nothing is carried between batches
 
+    def shard(self, batch: np.ndarray, world: World) -> np.ndarray:
+        """This rank's target steps of a batch."""
+        return shard_indices(batch, world)
+
     def train_step(self, batch: np.ndarray, lr: float) -> StepStats:
         import torch
         import torch.nn.functional as F
 
         x, y = self.windows(batch)
         x_t, y_t = torch.from_numpy(x).to(self.device), torch.from_numpy(y).to(self.device)
-        loss = F.mse_loss(self.model(x_t), y_t)
-        norm = torch_update(self.model, self.optimizer, loss, self.config.clip, lr)
+        loss = F.mse_loss(self.step_model(x_t).float(), y_t)
+        norm = self.step_model.update(self.optimizer, loss, self.config.clip, lr)
         return StepStats(float(loss.detach()), norm, len(batch))
 
     # -- forecasting ------------------------------------------------------------------------

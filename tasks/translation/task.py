@@ -44,9 +44,11 @@ from tasks.engine.base import (
     TaskBase,
     make_optimizer,
     seed_everything,
+    shard_indices,
     torch_device,
-    torch_update,
 )
+from tasks.engine.distributed import World
+from tasks.engine.precision import StepModel
 from tasks.engine.settings import ConfigError, TrainConfig
 from tasks.translation.bleu import corpus_bleu, signature
 from tasks.translation.settings import TranslationSettings
@@ -123,6 +125,7 @@ class TranslationTask(TaskBase):
         seed_everything(config.seed)  # the initial weights depend on the seed alone
         self.model = build_model(config, len(self.src_vocab), len(self.tgt_vocab)).to(self.device)
         self.optimizer = make_optimizer(self.model, config)
+        self.step_model = StepModel(self.model, self.device, config)
         self._epoch_batches = None  # the pairs were (re)encoded: batch them again
 
     def parameter_count(self) -> int:
@@ -142,6 +145,12 @@ class TranslationTask(TaskBase):
     def start_epoch(self, epoch: int) -> None:
         pass  # sentence pairs are independent: nothing is carried between batches
 
+    def shard(self, batch: np.ndarray, world: World) -> np.ndarray:
+        """This rank's pairs of a batch (each rank pads its own). Its loss is the mean over
+        its target tokens, so the ranks' mean is the batch's token mean when their shards
+        hold as many tokens (nearly so: a batch groups sentences of similar length)."""
+        return shard_indices(batch, world)
+
     def train_step(self, batch: np.ndarray, lr: float) -> StepStats:
         import torch
 
@@ -152,9 +161,9 @@ class TranslationTask(TaskBase):
             torch.from_numpy(a).to(self.device) for a in (b.src, b.src_len, b.tgt_in, b.tgt_out)
         )
         self.model.train()
-        logits = self.model(src, src_len, tgt_in, self.config.teacher_forcing)  # (B, T, V)
-        loss = label_smoothed_loss(logits, tgt_out, self.config.label_smoothing)
-        norm = torch_update(self.model, self.optimizer, loss, self.config.clip, lr)
+        logits = self.step_model(src, src_len, tgt_in, self.config.teacher_forcing)  # (B, T, V)
+        loss = label_smoothed_loss(logits.float(), tgt_out, self.config.label_smoothing)
+        norm = self.step_model.update(self.optimizer, loss, self.config.clip, lr)
         return StepStats(float(loss.detach()), norm, b.tokens)
 
     # -- decoding and evaluation ------------------------------------------------------------

@@ -22,7 +22,8 @@ from tui.train_process import (
 def test_every_event_kind_reads_back_from_its_json() -> None:
     event = StepLogged(3, 1, 0.5, 2.0, 1e-3, 0.7, 1000.0, 1.5, None)
     assert event_from_json(event.to_json()) == event
-    assert set(EVENT_TYPES) == {"started", "step", "eval", "checkpoint", "finished", "failed"}
+    assert set(EVENT_TYPES) == {"started", "step", "eval", "checkpoint", "finished", "failed",
+                                "note"}  # fmt: skip
     with pytest.raises(ValueError, match="not a training event"):
         event_from_json('{"event": "nope"}')
     with pytest.raises(ValueError, match="not a training event"):

@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tui.cli import catalogue, infer, inspect, train
+from tui.cli import catalogue, infer, inspect, launch, train
 from tui.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, CliError, Parser
 
 
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `rnn-tui` console script."""
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the launcher re-runs them
     if args.command is None:
         from tui.app import run_app
 
@@ -39,11 +40,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except KeyboardInterrupt:
-        print("rnn-tui: interrupted", file=sys.stderr)
+        if launch.main_rank():
+            print("rnn-tui: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
     except (CliError, ValueError, OSError) as exc:  # ConfigError, DatasetError, CheckpointError
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"rnn-tui: error: {message}", file=sys.stderr)
+        launch.report_error(message)  # under torchrun, rank 0's line alone reaches stderr
         return EXIT_ERROR

@@ -348,6 +348,7 @@ def _eval_task(payload: dict[str, Any], config: Any, dataset: str | None) -> tup
 
     if dataset:
         config.dataset = dataset
+    config.precision = "fp32"  # no training step here: a GPU run's fp16 must not stop a CPU eval
     task = create_task(config)
     task.load_state_dict(payload["task_state"])
     metrics = task.evaluate(quick=False)

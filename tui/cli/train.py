@@ -8,12 +8,25 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+from tasks.engine.distributed import close_world
 from tasks.engine.runs import SUMMARY
 from tasks.engine.settings import ConfigError
 from tasks.registry import TASKS, TaskInfo, config_from_dict
-from tui.cli.common import EXIT_INTERRUPTED, CliError, fmt_metrics
+from tui.cli.common import EXIT_INTERRUPTED, CliError, fmt_metrics, positive_int
+from tui.cli.launch import (
+    add_launch_options,
+    end_rank,
+    launch,
+    launch_plan,
+    local_world_size,
+    main_rank,
+    needs_launch,
+    preflight,
+    watch_launcher,
+)
 from tui.cli.settings_options import add_setting_options, given_settings
 
 
@@ -40,6 +53,13 @@ def register(sub: Any) -> None:
     )
     resume.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
     _add_control_option(resume)
+    processes = resume.add_argument_group("processes")
+    processes.add_argument(
+        "--nproc", type=positive_int, metavar="N",
+        help="training processes on this machine (default: the run's own; another number "
+        "resumes with a note that the data order changes)",
+    )  # fmt: skip
+    add_launch_options(processes)
     resume.set_defaults(func=cmd_resume)
 
 
@@ -57,6 +77,7 @@ def _add_train_options(parser: argparse.ArgumentParser, info: TaskInfo) -> None:
     )
     p.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
     _add_control_option(p)
+    add_launch_options(parser.add_argument_group("several machines (with --nproc)"))
 
 
 def _add_control_option(p: Any) -> None:
@@ -69,11 +90,16 @@ def _add_control_option(p: Any) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from tasks.engine.runs import new_run_dir, register_run, resumable_checkpoint
     from tasks.engine.trainer import Trainer
     from tasks.registry import create_task, default_config
 
     options = given_settings(args, TASKS[args.task])
+    local = local_world_size()
+    if local is not None:  # a torchrun worker: the run records the processes it really has
+        if options["nproc"] not in (None, local):
+            raise CliError(f"--nproc {options['nproc']}, but torchrun started {local} "
+                           "processes on this machine")  # fmt: skip
+        options["nproc"] = local
     arch = options.pop("arch")
     values = _config_file(args.config, args.task) if args.config else {}
     values.pop("task", None)
@@ -82,17 +108,49 @@ def cmd_train(args: argparse.Namespace) -> int:
         values.pop("epochs", None)  # a time budget alone: as many epochs as fit
     given = {name: value for name, value in options.items() if value is not None}
     config = default_config(args.task, arch, **values | given)
+    plan = launch_plan(args, config.nproc)
+    if needs_launch(plan):  # this process becomes torchrun's agent for the N processes
+        preflight(config, plan)
+        if args.out:
+            _fresh_out(args.out)
+        return launch(plan, args.argv)
+    if local is not None:
+        watch_launcher()
     task = create_task(config)
-    if args.out:
-        from pathlib import Path
+    status = _drive(Trainer(task, _run_folder(args.out, config)), args.json, args.control)
+    if local is not None:
+        end_rank(status)  # before the task (and its DDP model) is freed
+    return status
 
-        run_dir = Path(args.out)
-        if resumable_checkpoint(run_dir) is not None:
-            raise CliError(f"{run_dir} already holds a run; use `rnn-tui resume {run_dir}`")
-        register_run(run_dir)
-    else:
-        run_dir = new_run_dir(config.task, config.arch, config.dataset)
-    return _drive(Trainer(task, run_dir), args.json, args.control)
+
+def _fresh_out(out: str) -> Path:
+    """--out as a run folder for a new run (refused when it holds one already)."""
+    from tasks.engine.runs import resumable_checkpoint
+
+    run_dir = Path(out)
+    if resumable_checkpoint(run_dir) is not None:
+        raise CliError(f"{run_dir} already holds a run; use `rnn-tui resume {run_dir}`")
+    return run_dir
+
+
+def _run_folder(out: str | None, config: Any) -> Path:
+    """The new run's folder: --out, or a new one in the runs root. Rank 0 makes it; under
+    torchrun the other ranks get its name from rank 0 (they write nothing there)."""
+    from tasks.engine.distributed import gather_objects, init_world, world
+    from tasks.engine.precision import process_device
+    from tasks.engine.runs import new_run_dir, register_run
+
+    if world().size > 1:
+        init_world(process_device(config))
+    made: str | None = None
+    if main_rank():
+        if out:
+            run_dir = _fresh_out(out)
+            register_run(run_dir)
+        else:
+            run_dir = new_run_dir(config.task, config.arch, config.dataset)
+        made = str(run_dir)
+    return Path(gather_objects(made)[0])
 
 
 def _config_file(path: str, task: str) -> dict[str, Any]:
@@ -129,8 +187,33 @@ def _config_file(path: str, task: str) -> dict[str, Any]:
 def cmd_resume(args: argparse.Namespace) -> int:
     from tasks.engine.trainer import Trainer
 
-    trainer = Trainer.resume(args.run_dir, epochs=args.epochs, minutes=args.minutes)
-    return _drive(trainer, args.json, args.control)
+    local = local_world_size()
+    if local is not None and args.nproc not in (None, local):
+        raise CliError(f"--nproc {args.nproc}, but torchrun started {local} processes on this "
+                       "machine")  # fmt: skip
+    stored = _stored_config(args.run_dir)
+    nproc = local or args.nproc or (stored.nproc if stored else 1)
+    plan = launch_plan(args, nproc)
+    if needs_launch(plan):  # under the run's own number of processes, unless told otherwise
+        if stored is not None:
+            preflight(stored.replace(nproc=nproc), plan)
+        argv = args.argv if args.nproc else [*args.argv, "--nproc", str(nproc)]
+        return launch(plan, argv)
+    if local is not None:
+        watch_launcher()
+    trainer = Trainer.resume(args.run_dir, epochs=args.epochs, minutes=args.minutes, nproc=nproc)
+    status = _drive(trainer, args.json, args.control)
+    if local is not None:
+        end_rank(status)  # before the trainer (and its DDP model) is freed
+    return status
+
+
+def _stored_config(run_dir: str) -> Any:
+    """The config a run's summary records (None when it has none to read)."""
+    from tasks.engine.runs import read_summary
+
+    config = read_summary(Path(run_dir)).get("config")
+    return config_from_dict(config) if isinstance(config, dict) else None
 
 
 def _follow_commands(trainer: Any, stop: threading.Event) -> None:
@@ -154,22 +237,27 @@ def _follow_commands(trainer: Any, stop: threading.Event) -> None:
 def _drive(trainer: Any, as_json: bool, control: bool = False) -> int:
     """Iterate the trainer's events, printing them; Ctrl+C stops after the current batch.
 
-    control: also take commands from stdin (`_follow_commands`), as the app sends them.
+    control: also take commands from stdin (`_follow_commands`), as the app sends them. Under
+    torchrun only rank 0 reads them (every rank inherits the launcher's stdin, and a line read
+    by another rank would be lost to rank 0, which broadcasts stop, save and pause to the others
+    each step); only rank 0's trainer yields events.
     """
+    main = main_rank()
     stop = threading.Event()
-    if control:
+    if control and main:
         threading.Thread(target=_follow_commands, args=(trainer, stop), daemon=True).start()
 
     def on_sigint(signum: int, frame: Any) -> None:
         stop.set()
         signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl+C aborts
-        print("rnn-tui: stopping after this batch (Ctrl+C again to abort)", file=sys.stderr)
+        if main:
+            print("rnn-tui: stopping after this batch (Ctrl+C again to abort)", file=sys.stderr)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     printer = _JsonPrinter() if as_json else _TextPrinter()
     status = 0
     try:
-        for event in trainer.run(stop):
+        for event in trainer.run(stop):  # under torchrun, rank 0's events only
             printer(event)
             if event.kind == "failed":
                 print(f"rnn-tui: error: {event.reason}", file=sys.stderr)
@@ -178,6 +266,7 @@ def _drive(trainer: Any, as_json: bool, control: bool = False) -> int:
                 status = EXIT_INTERRUPTED
     finally:
         signal.signal(signal.SIGINT, previous)
+        close_world()  # under torchrun: leave the process group (alone: nothing)
     return status
 
 
@@ -200,13 +289,20 @@ class _TextPrinter:
             norm = profile["peak_norm"]
             print(f"step {profile['step']}: exploding gradients, norm up to "
                   f"{'inf/NaN' if norm is None else f'{norm:.3g}'} before clipping")  # fmt: skip
+        if kind == "step" and event.compile_s is not None:
+            print(f"compiled: the first step took {event.compile_s:.1f}s, compilation included")
         if kind == "started":
             if event.dataset_note:
                 print(f"note: {event.dataset_note}")
+            size = event.world_size
             print(
                 f"{event.task} · {event.arch} · {event.parameters:,} parameters · "
-                f"{event.steps_per_epoch} steps/epoch · run folder {event.run_dir}"
+                f"{event.steps_per_epoch} steps/epoch · "
+                + (f"{size} processes · " if size > 1 else "")
+                + f"run folder {event.run_dir}"
             )
+        elif kind == "note":
+            print(f"note: {event.text}")
         elif kind == "step" and time.monotonic() - self.last >= self.every_s:
             self.last = time.monotonic()
             eta = f" · eta {event.eta_s:.0f}s" if event.eta_s is not None else ""

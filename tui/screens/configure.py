@@ -46,6 +46,12 @@ download fails you can train on the built-in offline text instead.
 
 For a dataset on this machine, the lines under `--seq-len`, `--vocab-size`, `--max-len` and
 `--min-freq` say what the typed value cuts or covers; **f2** shows the whole dataset.
+
+Under *Machine*, **Processes** above 1 trains with that many processes on this machine (DDP
+under torchrun): each takes its share of every batch and the gradients are averaged, so a step
+is the step of one process with the whole batch. **Precision** bf16 (CPU or CUDA) or fp16 (CUDA
+only) runs the model in half precision; **Compile** uses torch.compile, whose first steps are
+slow while it compiles.
 """
 
     BINDINGS = [

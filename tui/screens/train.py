@@ -33,7 +33,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.train_process import TrainProcess
 from tui.widgets.loss_chart import Curves
 from tui.widgets.quantity_charts import QuantityCharts
-from tui.widgets.run_stats import RunStats, fmt_metric
+from tui.widgets.run_stats import RunStats, fmt_metric, world_size
 from tui.widgets.train_progress import TrainProgress
 
 GRAD_NORM_POINTS = 80
@@ -62,6 +62,9 @@ sparkline is the gradient norm before clipping.
 **space** pauses and resumes, **s** saves a checkpoint now, **x** stops (a checkpoint is
 saved, and the run can be resumed from Runs). When a checkpoint exists, **g** opens it in Play.
 If the loss becomes NaN the run stops and the last good checkpoint is kept.
+
+A run of several processes (Processes on Configure) shows how many under **Run**; its tokens/s
+adds up every process. Pause, save and stop reach them all.
 """
 
     BINDINGS = [
@@ -272,13 +275,18 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
             self.log_line(event.dataset_note, "yellow" if "offline" in event.dataset_note else "")
         what = "resumed at step" if event.resumed_from_step else "started"
         step = f" {event.resumed_from_step:,}" if event.resumed_from_step else ""
+        size = world_size(event)
+        where = f" on {size} processes" if size > 1 else ""
         self.log_line(
-            f"{what}{step}: {event.parameters:,} parameters, {event.steps_per_epoch:,} steps per "
-            f"epoch · {event.run_dir}"
+            f"{what}{step}{where}: {event.parameters:,} parameters, "
+            f"{event.steps_per_epoch:,} steps per epoch · {event.run_dir}"
         )
 
     def on_step_logged(self, message: messages.StepLogged) -> None:
         event = message.event
+        if event.compile_s is not None:
+            seconds = event.compile_s
+            self.log_line(f"compiled: the first step took {seconds:.1f} s, compilation included")
         if self._loss_curves is not None:
             self._loss_curves.add_point("train", event.step, event.loss)
         self.grad_norms.append(event.grad_norm)
@@ -344,7 +352,9 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         event = message.event
         self.checkpoint = Path(event.checkpoint)
         self.query_one(RunStats).metrics = {
-            k: v for k, v in event.metrics.items() if k not in ("wall_s", "train_tokens_per_s")
+            k: v
+            for k, v in event.metrics.items()
+            if k not in ("wall_s", "train_tokens_per_s", "world_size")
         }
         self.query_one(TrainProgress).eta_s = 0 if not event.stopped else None
         if not event.stopped:
@@ -353,6 +363,12 @@ If the loss becomes NaN the run stops and the last good checkpoint is kept.
         text = " · ".join(f"{k} {fmt_metric(v)}" for k, v in event.metrics.items())
         self.log_line(("stopped: " if event.stopped else "finished: ") + text, "bold")
         self.refresh_bindings()
+
+    def on_note_logged(self, message: messages.NoteLogged) -> None:
+        event = message.event
+        text = getattr(event, "text", None) or getattr(event, "message", None)
+        if text:
+            self.log_line(str(text), "yellow")
 
     def on_run_failed(self, message: messages.RunFailed) -> None:
         self.show_latest_step()

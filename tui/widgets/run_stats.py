@@ -40,6 +40,12 @@ def metric_label(key: str) -> str:
     return METRIC_LABELS.get(key, key.replace("_", " "))
 
 
+def world_size(started: Any) -> int:
+    """How many processes train the run together: its `Started` event's `world_size` (1 before
+    it has started, and for a run of one process)."""
+    return max(int(getattr(started, "world_size", 1) or 1), 1)
+
+
 class RunStats(Widget):
     """A two-column table redrawn from the latest events (set by the screen)."""
 
@@ -66,8 +72,11 @@ class RunStats(Widget):
         """(label, value) rows from the latest events."""
         rows: list[tuple[str, str | Text]] = []
         s, st = self.step, self.started
+        size = world_size(st)
         if st is not None:
             rows.append(("parameters", f"{st.parameters:,}"))
+        if size > 1:
+            rows.append(("processes", str(size)))
         if s is not None:
             total = st.total_steps if st is not None else None
             rows.append(("step", f"{s.step:,}" + (f" / {total:,}" if total else "")))
@@ -90,7 +99,9 @@ class RunStats(Widget):
             if key != self.primary_metric:
                 rows.append((key.replace("_", " "), fmt_metric(value)))
         if s is not None:
-            rows.append(("tokens/s", f"{s.tokens_per_s:,.0f}"))
+            # with several processes the trainer counts the tokens of every rank
+            label = "tokens/s (all)" if size > 1 else "tokens/s"
+            rows.append((label, f"{s.tokens_per_s:,.0f}"))
             rows.append(("learning rate", f"{s.lr:.2e}"))
             rows.append(("grad norm", f"{s.grad_norm:.3f}"))
             rows.append(("elapsed", fmt_duration(s.elapsed_s)))
