@@ -117,14 +117,21 @@ def render() -> str:
             f"Processes x threads at the same global batch ({layouts[0]['batch']} rows) and the "
             f"same wall-clock budget ({layouts[0]['minutes']:g} min, evaluation included):",
             "",
-            "| processes x threads | tokens/s | steps | val loss | load at start |",
-            "|---|---:|---:|---:|---:|",
+            "| processes x threads | tokens/s | steps | val loss | load at start | finished |",
+            "|---|---:|---:|---:|---:|---|",
         ]
         lines += [
             f"| {r['layout']} | {r['tokens_per_s']:,} | {r['steps']:,} | {r['val_loss']:.4f} | "
-            f"{r['load']:.2f} |"
+            f"{r['load']:.2f} | {_when(r)} |"
             for r in layouts
         ]
+        if len(layouts) == 2:
+            lines += [
+                "",
+                f"2x1 against 1x2: {layouts[1]['tokens_per_s'] / layouts[0]['tokens_per_s']:.3f}x "
+                "the tokens/s. The load at a start is mostly the previous run's own threads "
+                "(the load average decays over a minute).",
+            ]
     kept = [rows[f"precision {p}"] for p in ("fp32", "bf16") if f"precision {p}" in rows]
     if kept:
         lines += [
@@ -132,17 +139,28 @@ def render() -> str:
             f"Precision at the same steps ({kept[0]['steps']:,}: {kept[0]['epochs']} epoch(s)), "
             "1 process x 2 threads:",
             "",
-            "| precision | tokens/s | wall s | val loss | load at start |",
-            "|---|---:|---:|---:|---:|",
+            "| precision | tokens/s | wall s | val loss | load at start | finished |",
+            "|---|---:|---:|---:|---:|---|",
         ]
         lines += [
             f"| {r['precision']} | {r['tokens_per_s']:,} | {r['wall_s']:.0f} | "
-            f"{r['val_loss']:.4f} | {r['load']:.2f} |"
+            f"{r['val_loss']:.4f} | {r['load']:.2f} | {_when(r)} |"
             for r in kept
         ]
-    machines = sorted({r["machine"] for r in rows.values()})
+        if len(kept) == 2:
+            lines += [
+                "",
+                f"bf16 against fp32: {kept[1]['tokens_per_s'] / kept[0]['tokens_per_s']:.2f}x "
+                f"the tokens/s, val loss {kept[1]['val_loss'] - kept[0]['val_loss']:+.4f} nats/char.",
+            ]
+    machines = sorted({r["machine"].split(", measured ")[0] for r in rows.values()})
     lines += ["", *(f"Machine: {m}." for m in machines)]
     return "\n".join(lines)
+
+
+def _when(row: dict[str, Any]) -> str:
+    """The date and time a row was measured (the end of its machine line)."""
+    return row["machine"].split(", measured ")[-1]
 
 
 def write() -> None:

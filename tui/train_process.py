@@ -45,7 +45,7 @@ STOP_GRACE_S = 30.0
 TERM_GRACE_S = 10.0
 """After SIGTERM, how long the child (with torchrun, every rank) has to exit before SIGKILL."""
 
-EXIT_WAIT_S = 2.0
+EXIT_WAIT_S = 10.0
 """When the child has closed its output without a final event, how long it may take to exit (and
 finish its error line) before it is ended."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 
 from tui.cli import catalogue, infer, inspect, launch, train
@@ -38,14 +39,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_app()
         return 0
     try:
-        return args.func(args)
+        return _ended(args.func(args))
     except KeyboardInterrupt:
         if launch.main_rank():
             print("rnn-tui: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _ended(EXIT_INTERRUPTED)
     except BrokenPipeError:
-        return 0
+        return _ended(0)
     except (CliError, ValueError, OSError) as exc:  # ConfigError, DatasetError, CheckpointError
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         launch.report_error(message)  # under torchrun, rank 0's line alone reaches stderr
-        return EXIT_ERROR
+        return _ended(EXIT_ERROR)
+    except Exception:
+        if launch.under_torchrun():
+            traceback.print_exc()
+            _ended(1)
+        raise
+
+
+def _ended(status: int) -> int:
+    """`status`; a torchrun worker ends here instead (`launch.end_rank`), on every path, while
+    the frames that hold its DDP model are still alive: freeing that model after its gloo group
+    can deadlock the interpreter's teardown."""
+    if launch.under_torchrun():
+        launch.end_rank(status)
+    return status

@@ -45,6 +45,9 @@ RDZV_TIMEOUT_S = 60.0
 """How long the machines wait for each other at the rendezvous by default."""
 SHUTDOWN_S = 120
 """How long torchrun waits for the ranks to stop (finish a batch, save) before killing them."""
+LAUNCHER_PID = "RNN_TUI_LAUNCHER_PID"
+"""Set by the launcher for its ranks: the parent `watch_launcher` expects (one that died while a
+rank was still starting is noticed too)."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,7 @@ def watch_launcher(poll_s: float = 1.0) -> None:
     ranks training on; this thread notices the new parent within `poll_s` and exits. Rank 0's
     checkpoints are written atomically, so the last completed one stays intact.
     """
-    parent = os.getppid()
+    parent = int(os.environ.get(LAUNCHER_PID, os.getppid()))
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -325,6 +328,7 @@ def launch(plan: Launch, cli_argv: Sequence[str]) -> int:
     if plan.endpoint is not None and plan.node_rank != 0:
         wait_for_endpoint(*plan.endpoint, plan.timeout_s)
     os.environ.update(thread_env(os.environ, plan.nproc, cpu_cores()))
+    os.environ[LAUNCHER_PID] = str(os.getpid())  # torchrun runs here: the ranks' parent
     return _run_torchrun(torchrun_namespace(plan, cli_argv), plan)
 
 

@@ -25,6 +25,7 @@ from tui.cli.launch import (
     main_rank,
     needs_launch,
     preflight,
+    under_torchrun,
     watch_launcher,
 )
 from tui.cli.settings_options import add_setting_options, given_settings
@@ -265,7 +266,9 @@ def _drive(trainer: Any, as_json: bool, control: bool = False) -> int:
             elif event.kind == "finished" and event.stopped:
                 status = EXIT_INTERRUPTED
     finally:
-        signal.signal(signal.SIGINT, previous)
+        # Under torchrun a late forwarded SIGINT must not interrupt leaving the group: the rank
+        # ends right after (`end_rank`).
+        signal.signal(signal.SIGINT, signal.SIG_IGN if under_torchrun() else previous)
         close_world()  # under torchrun: leave the process group (alone: nothing)
     return status
 
