@@ -18,7 +18,7 @@ from tasks.charlm.settings import CharLMSettings
 from tasks.data.info import DatasetInfo, Reference
 from tasks.data.profile import DataProfile
 from tasks.engine.quantity import Quantity
-from tasks.engine.settings import ConfigError, TrainConfig
+from tasks.engine.settings import ConfigError, Search, TrainConfig
 from tasks.gradflow.datasets import DATASETS as GRADFLOW_DATASETS
 from tasks.gradflow.datasets import QUANTITIES as GRADFLOW_QUANTITIES
 from tasks.gradflow.settings import GradflowSettings
@@ -75,6 +75,12 @@ class TaskInfo:
     """How ``rnn-tui data show`` reads its datasets (`tasks.data.profile`): the kind of data,
     its reader and how a local path in its format is recognised; None for a task that
     generates its data as it trains."""
+    search: dict[str, Search | None] = field(default_factory=dict)
+    """The sweep's space (`rnn-tui sweep`) as this task widens or narrows the settings' declared
+    ranges (`Setting.search`): a setting name -> its `Search`, or None to leave it out (a
+    setting the task does not use)."""
+    dataset_search: dict[str, dict[str, Search | None]] = field(default_factory=dict)
+    """Further changes to the space for one dataset (sentiment: word vectors for rt-polarity)."""
 
     def __post_init__(self) -> None:
         names = [q.name for q in self.quantities]
@@ -194,6 +200,17 @@ TASKS: dict[str, TaskInfo] = {
                 },
                 "rnn": {"lr": 1e-3},
             },
+            # Sweeps: the cells that learn text well on two cores (BENCHMARKS.md), sizes around
+            # the defaults.
+            search={
+                "arch": Search.among("lstm", "gru", "mingru", "lru"),
+                "hidden": Search.range(128, 512, step=64),
+                "embed": Search.range(32, 128, step=32),
+                "lr": Search.range(1e-3, 1e-2, log=True),
+                "dropout": Search.range(0.0, 0.3),
+                "batch": Search.range(16, 64, log=True),
+                "seq_len": Search.range(64, 256, log=True),
+            },
             player="tasks.charlm.player:CharGenerator",
             command="generate",
             play_screen="tui.screens.play:CharPlayScreen",
@@ -234,6 +251,23 @@ TASKS: dict[str, TaskInfo] = {
             # every residual branch and an 18-second minGRU run stayed at chance (0.49 on
             # rt-polarity) where plain layers reached 0.69.
             arch_defaults=PLAIN_LAYERS,
+            search={
+                "arch": Search.among("gru", "lstm", "mingru", "minlstm"),
+                "bidirectional": Search.among(True, False),
+                "layers": Search.range(1, 2),
+                "hidden": Search.range(64, 256, step=32),
+                "embed": Search.range(64, 256, step=64),
+                "lr": Search.range(1e-3, 1e-2, log=True),
+                "dropout": Search.range(0.2, 0.6),
+                "weight_decay": Search.range(1e-6, 1e-3, log=True),
+                "batch": Search.range(16, 64, log=True),
+                "seq_len": Search.range(100, 400, step=50),
+            },
+            # rt-polarity's snippets are short (the longest about 60 tokens): the length cut never
+            # bites; its 8.5k training sentences gain from IMDB's word vectors (BENCHMARKS.md).
+            dataset_search={
+                "rt-polarity": {"seq_len": None, "word_vectors": Search.among(None, "imdb")},
+            },
             player="tasks.sentiment.player:SentimentPredictor",
             play_screen="tui.screens.sentiment_play:SentimentPlayScreen",
             profile=DataProfile(
@@ -266,6 +300,15 @@ TASKS: dict[str, TaskInfo] = {
                 "weight_decay": 1e-4,
                 "warmup_steps": 20,
                 "epochs": 10,
+            },
+            search={
+                "arch": Search.among("lstm", "gru", "rnn", "mingru"),
+                "layers": Search.range(1, 2),
+                "hidden": Search.range(8, 128, log=True),
+                "embed": None,  # a series has no tokens
+                "lr": Search.range(1e-3, 3e-2, log=True),
+                "batch": Search.range(8, 64, log=True),
+                "seq_len": Search.range(12, 48, step=6),
             },
             player="tasks.timeseries.player:SeriesForecaster",
             command="forecast",
@@ -313,6 +356,14 @@ TASKS: dict[str, TaskInfo] = {
                     "epochs": 10,
                 },
             },
+            # T (seq_len) is the experiment, not a knob; no tokens, one layer.
+            search={
+                "arch": Search.among("rnn", "lstm", "gru"),
+                "hidden": Search.range(16, 128, step=16),
+                "embed": None,
+                "dropout": None,
+                "seq_len": None,
+            },
             lab_screen="tui.screens.gradflow:GradFlowScreen",
         ),
         TaskInfo(
@@ -343,6 +394,16 @@ TASKS: dict[str, TaskInfo] = {
                 "epochs": 10,
                 "label_smoothing": 0.1,
                 "eval_every_s": 120.0,
+            },
+            search={
+                "arch": Search.among("gru", "lstm"),
+                "layers": Search.range(1, 2),
+                "hidden": Search.range(128, 512, step=64),
+                "embed": Search.range(128, 512, step=64),
+                "lr": Search.range(5e-4, 5e-3, log=True),
+                "dropout": Search.range(0.1, 0.5),
+                "batch": Search.range(32, 128, log=True),
+                "seq_len": None,  # sentences are read whole
             },
             player="tasks.translation.player:Translator",
             command="translate",
@@ -382,6 +443,15 @@ TASKS: dict[str, TaskInfo] = {
                 "epochs": 15,
             },
             arch_defaults=PLAIN_LAYERS,
+            search={
+                "arch": Search.among("gru", "lstm", "rnn", "mingru"),
+                "layers": Search.range(1, 2),
+                "hidden": Search.range(64, 512, step=64),
+                "embed": Search.range(16, 128, step=16),
+                "lr": Search.range(3e-4, 1e-2, log=True),
+                "weight_decay": Search.range(1e-4, 1e-1, log=True),
+                "seq_len": None,  # surnames are shorter than the cut
+            },
             player="tasks.names.player:NamesPlayer",
             play_screen="tui.screens.names_play:NamesPlayScreen",
             profile=DataProfile(

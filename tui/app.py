@@ -27,6 +27,7 @@ from tui.messages import (
     PlayRequested,
     ResumeRequested,
     RunsRequested,
+    SweepsRequested,
 )
 from tui.screens.home import HomeScreen
 from tui.train_process import APP_OPENMP_VARIABLE
@@ -139,6 +140,17 @@ class RnnTuiApp(App[None]):
             return
         await self.push_screen(RunsScreen())
 
+    @on(SweepsRequested)
+    async def _sweeps(self, message: SweepsRequested) -> None:
+        from tui.screens.sweeps import SweepsScreen
+
+        existing = [s for s in self.screen_stack if isinstance(s, SweepsScreen)]
+        if existing:  # one Sweeps screen: a running sweep is never hidden under a second one
+            while self.screen is not existing[-1]:
+                self.pop_screen()
+            return
+        await self.push_screen(SweepsScreen(message.task))
+
     # -- actions ---------------------------------------------------------------------------------
 
     def action_help(self) -> None:
@@ -170,7 +182,7 @@ class RnnTuiApp(App[None]):
             stop = getattr(screen, "stop_work", None)
             if callable(stop):
                 stop()
-        busy = [w for w in self.workers if w.group in ("train", "play") and w.is_running]
+        busy = [w for w in self.workers if w.group in ("train", "play", "sweep") and w.is_running]
         if busy:
             self.notify("stopping: saving a checkpoint…", timeout=QUIT_WAIT_S)
             with contextlib.suppress(asyncio.TimeoutError):
@@ -195,6 +207,11 @@ class RnnTuiApp(App[None]):
             "Runs",
             "The saved runs: curves, compare, resume, play, delete",
             lambda: self.post_message(RunsRequested()),
+        )
+        yield SystemCommand(
+            "Sweeps",
+            "Hyperparameter sweeps on Optuna: start one, watch its trials, open a study",
+            lambda: self.post_message(SweepsRequested()),
         )
         yield SystemCommand("Home", "Back to the list of tasks", self.action_go_home)
         yield SystemCommand("Help", "Keys and what each screen does", self.action_help)

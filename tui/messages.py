@@ -19,6 +19,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:  # the events module is torch-free, but keep the import graph explicit
     from tasks.engine.events import TrainEvent
+    from tasks.experiments.events import SweepEvent
 
 # -- the trainer-event bridge ----------------------------------------------------------------
 
@@ -142,6 +143,14 @@ class RunsRequested(Message):
     """Show the saved runs."""
 
 
+@dataclass
+class SweepsRequested(Message):
+    """Open the Sweeps screen (hyperparameter search on Optuna)."""
+
+    task: str | None = None
+    """The task the form starts with (None: the first task)."""
+
+
 # -- the sampling bridge (Play) ------------------------------------------------------------------
 
 
@@ -153,3 +162,54 @@ class TextSampled(Message):
     """(character, probability of choosing it) in order."""
     finished: bool = False
     """The stream ended (length reached or stopped)."""
+
+
+# -- the sweep bridge (Sweeps) -------------------------------------------------------------------
+
+
+@dataclass
+class SweepMessage(Message):
+    """A sweep event, carried from the reader thread to the UI thread."""
+
+    event: Any
+    """The `tasks.experiments.events.SweepEvent` as the sweep yielded it."""
+
+
+@dataclass
+class SweepStarted(SweepMessage):
+    """The study is open: its name, storage, metric and direction, the trials to reach."""
+
+
+@dataclass
+class TrialStarted(SweepMessage):
+    """A trial began: its number, settings and run folder."""
+
+
+@dataclass
+class TrialReported(SweepMessage):
+    """A trial reported an intermediate value of the metric (what pruning decides on)."""
+
+
+@dataclass
+class TrialEnded(SweepMessage):
+    """A trial completed, was pruned or failed."""
+
+
+@dataclass
+class SweepEnded(SweepMessage):
+    """The sweep reached its trials: the best trial and the parameter importances."""
+
+
+SWEEP_BRIDGE: dict[str, type[SweepMessage]] = {
+    "sweep_started": SweepStarted,
+    "trial_started": TrialStarted,
+    "trial_progress": TrialReported,
+    "trial_done": TrialEnded,
+    "sweep_finished": SweepEnded,
+}
+"""Sweep event kind (`SweepEvent.kind`) -> the message that carries it."""
+
+
+def for_sweep_event(event: SweepEvent) -> SweepMessage:
+    """The message that carries a sweep event to the UI."""
+    return SWEEP_BRIDGE[event.kind](event)

@@ -49,6 +49,52 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class Search:
+    """Where a sweep looks for a setting's value (`tasks.experiments.space`): a range or choices.
+
+    A range is ``[low, high]`` (integers for an integer setting), log-uniform when `log`, on a
+    grid of `step` when given; choices are a list (None allowed for an optional setting).
+    """
+
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: int | None = None
+    choices: tuple[Any, ...] = ()
+
+    @classmethod
+    def range(cls, low: float, high: float, log: bool = False, step: int | None = None) -> Search:
+        """Values in [low, high]: integers when both are ints, floats otherwise."""
+        return cls(low=low, high=high, log=log, step=step)
+
+    @classmethod
+    def among(cls, *choices: Any) -> Search:
+        """One of `choices`."""
+        return cls(choices=tuple(choices))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: {"choices": [...]} or {"low", "high", "log", "step"}."""
+        if self.choices:
+            return {"choices": list(self.choices)}
+        return {"low": self.low, "high": self.high, "log": self.log, "step": self.step}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Search:
+        """Inverse of `to_dict`."""
+        if "choices" in data:
+            return cls(choices=tuple(data["choices"]))
+        return cls(data["low"], data["high"], bool(data.get("log")), data.get("step"))
+
+    def describe(self) -> str:
+        """In words: "log [0.0001, 0.01]", "[32, 512] step 32", "one of gru, lstm"."""
+        if self.choices:
+            shown = ", ".join("none" if c is None else str(c) for c in self.choices)
+            return shown if len(self.choices) == 1 else f"one of {shown}"
+        text = f"{'log ' if self.log else ''}[{_fmt(self.low)}, {_fmt(self.high)}]"
+        return text + (f" step {self.step}" if self.step else "")
+
+
+@dataclass(frozen=True)
 class Setting:
     """How one setting is shown and checked (the metadata of its dataclass field)."""
 
@@ -86,6 +132,9 @@ class Setting:
     """A row of the Configure form (False: chosen on another screen, e.g. the model sizes)."""
     cli: bool = True
     """An option of `rnn-tui train` (False: set by the command itself, e.g. the task)."""
+    search: Search | None = None
+    """Where a sweep looks by default (`rnn-tui sweep`); None: not searched unless the task or
+    a space file says so."""
 
     def option(self, name: str) -> str:
         """The command-line option of the field `name`."""
@@ -239,11 +288,25 @@ class TrainConfig:
         "Machine",
         choices=BACKENDS,
     )
-    layers: int = positive_int(2, "Layers", "stacked recurrent layers", "Model", form=False)
-    hidden: int = positive_int(
-        512, "Hidden size", "hidden state size per layer and direction", "Model", form=False
+    layers: int = positive_int(
+        2, "Layers", "stacked recurrent layers", "Model", form=False, search=Search.range(1, 3)
     )
-    embed: int = positive_int(64, "Embedding", "token embedding size", "Model", form=False)
+    hidden: int = positive_int(
+        512,
+        "Hidden size",
+        "hidden state size per layer and direction",
+        "Model",
+        form=False,
+        search=Search.range(32, 512, step=32),
+    )
+    embed: int = positive_int(
+        64,
+        "Embedding",
+        "token embedding size",
+        "Model",
+        form=False,
+        search=Search.range(16, 256, step=16),
+    )
     bidirectional: bool = setting(
         False,
         "Bidirectional",
@@ -289,7 +352,7 @@ class TrainConfig:
         placeholder="4",
     )
     lr: float = setting(3e-3, "Learning rate", "peak learning rate", "Optimisation", minimum=0.0,
-                        above=True)  # fmt: skip
+                        above=True, search=Search.range(1e-4, 1e-2, log=True))  # fmt: skip
     schedule: str = setting(
         "cosine",
         "Schedule",
@@ -308,7 +371,12 @@ class TrainConfig:
         minimum=0.0,
     )
     weight_decay: float = setting(
-        0.0, "Weight decay", "AdamW weight decay (matrices only)", "Optimisation", minimum=0.0
+        0.0,
+        "Weight decay",
+        "AdamW weight decay (matrices only)",
+        "Optimisation",
+        minimum=0.0,
+        search=Search.range(1e-6, 1e-2, log=True),
     )
     dropout: float = setting(
         0.0,
@@ -318,13 +386,17 @@ class TrainConfig:
         minimum=0.0,
         maximum=1.0,
         below=True,
+        search=Search.range(0.0, 0.5),
     )
-    batch: int = positive_int(64, "Batch size", "sequences per batch", "Data")
+    batch: int = positive_int(
+        64, "Batch size", "sequences per batch", "Data", search=Search.range(16, 128, log=True)
+    )
     seq_len: int = positive_int(
         128,
         "Sequence length",
         "truncated-BPTT length: time steps per chunk (classifiers: the most tokens read per text)",
         "Data",
+        search=Search.range(32, 256, log=True),
     )
     epochs: int | None = positive_int(
         None,

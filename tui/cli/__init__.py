@@ -1,6 +1,6 @@
 """`rnn-tui`: the command-line contract. With no arguments it opens the app.
 
-One module per family of commands (`train`, `infer`, `catalogue`, `inspect`), each adding
+One module per family of commands (`train`, `infer`, `catalogue`, `inspect`, `sweep`), each adding
 its parsers. Heavy imports (torch, textual) happen inside the commands, so `rnn-tui --help`
 stays instant.
 """
@@ -12,7 +12,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from tui.cli import catalogue, infer, inspect, launch, train
+from tui.cli import catalogue, export, infer, inspect, launch, report, sweep, train
 from tui.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, CliError, Parser
 
 
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, opens the app.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for family in (train, infer, catalogue, inspect):
+    for family in (train, infer, catalogue, inspect, sweep, export, report):
         family.register(sub)
     return parser
 

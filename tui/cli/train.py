@@ -16,6 +16,7 @@ from tasks.engine.runs import SUMMARY
 from tasks.engine.settings import ConfigError
 from tasks.registry import TASKS, TaskInfo, config_from_dict
 from tui.cli.common import EXIT_INTERRUPTED, CliError, fmt_metrics, positive_int
+from tui.cli.export import LiveBoard, add_board_option, checked_board
 from tui.cli.launch import (
     add_launch_options,
     end_rank,
@@ -78,6 +79,7 @@ def _add_train_options(parser: argparse.ArgumentParser, info: TaskInfo) -> None:
     )
     p.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
     _add_control_option(p)
+    add_board_option(p)
     add_launch_options(parser.add_argument_group("several machines (with --nproc)"))
 
 
@@ -94,6 +96,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from tasks.engine.trainer import Trainer
     from tasks.registry import create_task, default_config
 
+    board = checked_board(args.tensorboard)
     options = given_settings(args, TASKS[args.task])
     local = local_world_size()
     if local is not None:  # a torchrun worker: the run records the processes it really has
@@ -118,7 +121,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if local is not None:
         watch_launcher()
     task = create_task(config)
-    status = _drive(Trainer(task, _run_folder(args.out, config)), args.json, args.control)
+    trainer = Trainer(task, _run_folder(args.out, config))
+    live = LiveBoard(board) if board is not None and main_rank() else None
+    status = _drive(trainer, args.json, args.control, live)
     if local is not None:
         end_rank(status)  # before the task (and its DDP model) is freed
     return status
@@ -235,13 +240,14 @@ def _follow_commands(trainer: Any, stop: threading.Event) -> None:
     trainer.pause.clear()
 
 
-def _drive(trainer: Any, as_json: bool, control: bool = False) -> int:
+def _drive(trainer: Any, as_json: bool, control: bool = False, board: Any = None) -> int:
     """Iterate the trainer's events, printing them; Ctrl+C stops after the current batch.
 
     control: also take commands from stdin (`_follow_commands`), as the app sends them. Under
     torchrun only rank 0 reads them (every rank inherits the launcher's stdin, and a line read
     by another rank would be lost to rank 0, which broadcasts stop, save and pause to the others
     each step); only rank 0's trainer yields events.
+    board: a `LiveBoard` that sees every event too (--tensorboard), closed at the end.
     """
     main = main_rank()
     stop = threading.Event()
@@ -260,6 +266,8 @@ def _drive(trainer: Any, as_json: bool, control: bool = False) -> int:
     try:
         for event in trainer.run(stop):  # under torchrun, rank 0's events only
             printer(event)
+            if board is not None:
+                board(event)
             if event.kind == "failed":
                 print(f"rnn-tui: error: {event.reason}", file=sys.stderr)
                 status = 1
@@ -269,6 +277,8 @@ def _drive(trainer: Any, as_json: bool, control: bool = False) -> int:
         # Under torchrun a late forwarded SIGINT must not interrupt leaving the group: the rank
         # ends right after (`end_rank`).
         signal.signal(signal.SIGINT, signal.SIG_IGN if under_torchrun() else previous)
+        if board is not None:
+            board.close()
         close_world()  # under torchrun: leave the process group (alone: nothing)
     return status
 

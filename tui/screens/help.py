@@ -16,7 +16,8 @@ GENERAL = """\
 
 The path through the app: **Home** (choose a task) → **Architecture** (the cell and its sizes)
 → **Configure** (hyperparameters and dataset) → **Train** (live curves) → **Play** (use the
-model). **Runs** lists every saved run: compare curves, resume, play or delete.
+model). **Runs** lists every saved run: compare curves, resume, play or delete. **Sweeps**
+(**w** on Home) tries many settings of a task on Optuna and shows which worked best.
 
 `ctrl+p` opens the command palette, `escape` goes back, `ctrl+q` quits from anywhere
 (a running training saves a checkpoint first).

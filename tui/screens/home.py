@@ -9,7 +9,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from tui.messages import NewRunRequested, RunsRequested
+from tui.messages import NewRunRequested, RunsRequested, SweepsRequested
 from tui.widgets.task_detail import TaskDetail
 from tui.widgets.task_list import TaskList
 
@@ -30,13 +30,15 @@ whether they are already here (*cached*, *found in data root*), will be download
 (*download* and the size), or are built in (*offline default*, no network needed).
 
 Press **enter** on a task to choose an architecture, then the hyperparameters, then train;
-**d** shows what is in its datasets (sizes, lengths, labels, vocabulary, the series).
+**d** shows what is in its datasets (sizes, lengths, labels, vocabulary, the series);
+**w** opens Sweeps, a hyperparameter search over its settings (Optuna).
 """
 
     BINDINGS = [
         Binding("enter", "new_run", "New run", show=True, priority=False),
         Binding("r", "runs", "Runs"),
         Binding("d", "data", "Data"),
+        Binding("w", "sweeps", "Sweeps"),
         Binding("q", "app.quit", "Quit"),
     ]
     AUTO_FOCUS = "#tasks"
@@ -93,3 +95,7 @@ Press **enter** on a task to choose an architecture, then the hyperparameters, t
     def action_runs(self) -> None:
         """Show the saved runs."""
         self.post_message(RunsRequested())
+
+    def action_sweeps(self) -> None:
+        """Open Sweeps on the highlighted task."""
+        self.post_message(SweepsRequested(self.query_one(TaskDetail).task_name))

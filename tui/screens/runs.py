@@ -120,8 +120,11 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         Binding("escape", "back", "Back"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, highlight: Path | None = None) -> None:
+        """The runs; `highlight`: the run folder the cursor starts on (e.g. a sweep's trial)."""
         super().__init__()
+        self.highlight = highlight
+        """The run folder highlighted first (None: the newest run)."""
         self.runs: list[RunInfo] = []
         """The runs, newest first (the table's rows)."""
         self.marked: list[Path] = []
@@ -151,6 +154,11 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         ):  # fmt: skip
             table.add_column(label, key=key)
         self.reload()
+        if self.highlight is not None:
+            wanted = self.highlight.resolve()
+            rows = [i for i, run in enumerate(self.runs) if run.path.resolve() == wanted]
+            if rows:
+                table.move_cursor(row=rows[0])
 
     # -- data --------------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Experiments across runs: sweeps (Optuna), TensorBoard export, written reports."""
