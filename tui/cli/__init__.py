@@ -1,8 +1,8 @@
 """`rnn-tui`: the command-line contract. With no arguments it opens the app.
 
-One module per family of commands (`train`, `infer`, `catalogue`, `inspect`, `sweep`), each adding
-its parsers. Heavy imports (torch, textual) happen inside the commands, so `rnn-tui --help`
-stays instant.
+One module per family of commands (`train`, `infer`, `catalogue`, `inspect`, `sweep`, `export`,
+`report`), each adding its parsers. Heavy imports (torch, textual, optuna) happen inside the
+commands, so `rnn-tui --help` stays instant.
 """
 
 from __future__ import annotations
