@@ -120,18 +120,24 @@ def sweep(args: argparse.Namespace) -> None:
             check["interrupt_at"] = args.interrupt_at
         if status != 0:
             raise RuntimeError(f"the sweep exited {status}")
-        done = [e for e in events if e["event"] == "trial_done"]
+        finished = finished_trials(env, storage, args.dataset)  # both commands' trials
         best = events[-1]
     row = {
         "dataset": args.dataset, "trials": args.trials, "jobs": args.jobs,
         "pruner": args.pruner, "minutes_budget": args.minutes,
         "minutes_per_trial": round(per_trial, 3), "wall_min": round(wall / 60, 2),
-        "complete": sum(e["state"] == "complete" for e in done),
-        "pruned": sum(e["state"] == "pruned" for e in done),
+        "complete": sum(r["state"] == "complete" for r in finished.values()),
+        "pruned": sum(r["state"] == "pruned" for r in finished.values()),
         "best_trial": best["best_number"], "best_val_accuracy": best["best_value"],
         "best_test_accuracy": (best["best_test_metrics"] or {}).get("test_accuracy"),
         "best_params": best["best_params"], "importances": best["importances"],
         "interrupt": check,
+        "trial_seconds": round(sum(r["duration_s"] or 0 for r in finished.values())),
+        "trials_table": [
+            {"number": n, "state": r["state"], "val": r["value"], "pruned_step": r["pruned_step"],
+             "test": r["test_metrics"].get("test_accuracy"), "seconds": round(r["duration_s"] or 0)}
+            for n, r in sorted(finished.items())
+        ],
     }  # fmt: skip
     store(f"{args.dataset} {args.pruner}{' interrupted' if check else ''}", row)
 

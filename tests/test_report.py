@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import one_line_error, run_cli
 from engine_fixtures import engine_config
+from test_translation_data import write_multi30k
 
 from tasks.engine.trainer import Trainer
 from tasks.experiments.report import build_report
@@ -88,6 +89,17 @@ def sentiment_run(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> 
         return train(config, tmp_path_factory.mktemp("sentiment") / "run")
 
 
+@pytest.fixture(scope="module")
+def multi30k_run(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> Path:
+    """Two epochs of translation on 200 real Multi30k pairs (de→en)."""
+    data = write_multi30k(real_data, tmp_path_factory.mktemp("m30k") / "multi30k", 200, 20)
+    config = default_config(
+        "translation", "gru", dataset=str(data), hidden=16, embed=8, batch=16, threads=1,
+        epochs=2, beam=3, min_freq=1,
+    )  # fmt: skip
+    return train(config, tmp_path_factory.mktemp("translation") / "run")
+
+
 @pytest.fixture
 def data_root(real_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The real data root as the data root (the sentiment run's pictures read rt-polarity)."""
@@ -126,6 +138,12 @@ def test_sentiment_on_rt_polarity(sentiment_run, data_root) -> None:
     page = build_report([sentiment_run])
     assert plot_counts(page) == Counter(EXPECTED["sentiment"])
     assert "NBSVM" in page and "Wang &amp; Manning" in page  # the published anchor, in its row
+
+
+def test_translation_on_a_multi30k_slice(multi30k_run) -> None:
+    page = build_report([multi30k_run])
+    assert plot_counts(page) == Counter(EXPECTED["translation"])  # attention maps of 3 pairs
+    assert "BLEU" in page and "Against the references" in page
 
 
 def test_charlm_shows_a_sample_per_strategy(runs) -> None:

@@ -69,11 +69,15 @@ class SweepRequest:
     """The study's storage URL (None: the sweeps database in the user data folder)."""
     study: str | None = None
     """The study's name (None: `<task>-<dataset>`)."""
+    jobs: int = 1
+    """Trials at once, each in its own worker process (`--jobs`)."""
 
     def args(self) -> list[str]:
         """The command after `rnn-tui`, with `--json`."""
         args = ["sweep", self.task, "--dataset", self.dataset, "--trials", str(self.trials),
                 "--minutes-per-trial", f"{self.minutes:g}", "--pruner", self.pruner]  # fmt: skip
+        if self.jobs != 1:
+            args += ["--jobs", str(self.jobs)]
         for option, value in (("--space", self.space), ("--storage", self.storage),
                               ("--study", self.study)):  # fmt: skip
             if value:

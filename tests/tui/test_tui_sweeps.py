@@ -112,7 +112,7 @@ MID_SWEEP: list[SweepEvent] = [
 
 
 class FakeSweep:
-    """The screen's event source: yields what the test feeds it until `end()`; a stop yields the
+    """The screen's event source: yields what the test feeds it until `end()`; a stop yields each
     running trial's interrupted `TrialDone` (as `rnn-tui sweep` does) and returns."""
 
     def __init__(self) -> None:
@@ -121,7 +121,8 @@ class FakeSweep:
         """What each start asked for."""
         self.stopped = threading.Event()
         """Set when a sweep saw its stop."""
-        self.running: int | None = None
+        self.running: set[int] = set()
+        """The trials started and not done yet."""
 
     def __call__(self, request: SweepRequest) -> FakeSweep:
         self.requests.append(request)
@@ -143,11 +144,13 @@ class FakeSweep:
             if event is None:
                 return
             if isinstance(event, TrialStarted):
-                self.running = event.number
+                self.running.add(event.number)
+            elif isinstance(event, TrialDone):
+                self.running.discard(event.number)
             yield event
         self.stopped.set()
-        if self.running is not None:
-            yield done(self.running, None, "failed", reason=INTERRUPTED)
+        for number in sorted(self.running):
+            yield done(number, None, "failed", reason=INTERRUPTED)
 
 
 @pytest.fixture
@@ -246,6 +249,24 @@ async def test_bad_input_is_one_line_under_its_field_and_nothing_starts(
         assert "lr" in static_text(screen, "#space")  # the default space again
 
 
+async def test_bad_jobs_are_one_line_under_the_field_and_nothing_starts(fake: FakeSweep) -> None:
+    app = sweeps_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.query_one("#field-jobs", Field).text == "1"  # as `rnn-tui sweep`
+        for text, error in (("0", "must be at least 1"), ("-2", "must be at least 1"),
+                            ("two", "must be an integer"), ("", "required")):  # fmt: skip
+            await set_value(pilot, "#field-jobs-input", text)
+            assert error_of(screen, "jobs") == error
+            assert error in screen_text(app)  # shown under the field
+            await pilot.press("ctrl+r")
+            await pilot.pause()
+            assert fake.requests == [] and screen.state == "idle"
+        await set_value(pilot, "#field-jobs-input", "2")
+        assert all(f.error == "" for f in screen.query(Field))
+
+
 async def test_start_runs_the_sweep_command_of_the_form(fake: FakeSweep, space_file: str) -> None:
     app = sweeps_app(fake)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -310,6 +331,34 @@ async def test_the_table_the_best_and_the_chart_follow_the_trials(fake: FakeSwee
         assert series["pruned"] == ([2.0], [0.65])
         assert series["best so far"] == ([0.0, 1.0, 3.0, 3.0], [0.742, 0.742, 0.742, 0.789])
         assert app.screen is screen
+
+
+async def test_trials_running_at_once_all_show_running(fake: FakeSweep) -> None:
+    app = sweeps_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = await start(pilot, fake, begun(), begin(0), begin(1), TrialProgress(0, 1, 0.72))
+
+        def status() -> str:
+            return static_text(screen, "#sweep-status")
+
+        assert [cell(screen, n, "state") for n in (0, 1)] == ["running", "running"]
+        assert cell(screen, 0, "value") == "0.72 @ 1"
+        assert "trials 0, 1 running · 0 of 6 trials finished" in status()
+        fake.feed(done(0, 0.742), begin(2))
+        await settle(pilot, screen, begin(2))
+        states = [cell(screen, n, "state") for n in (0, 1, 2)]
+        assert states == ["complete", "running", "running"]
+        assert "trials 1, 2 running · 1 of 6 trials finished" in status()
+        fake.feed(done(1, 0.7))
+        await settle(pilot, screen, done(1, 0.7))
+        assert "trial 2 running · 2 of 6 trials finished" in status()
+        fake.feed(begin(3))
+        await settle(pilot, screen, begin(3))
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen.state == "stopped")
+        assert [cell(screen, n, "value") for n in (2, 3)] == ["interrupted", "interrupted"]
+        assert "stopped: 2 of 6 trials finished" in status()
 
 
 async def test_importances_appear_when_the_sweep_ends(fake: FakeSweep) -> None:
@@ -589,6 +638,24 @@ def test_stop_is_the_sweeps_ctrl_c(children: dict[str, Any]) -> None:
     assert child.signals == ["SIGINT"] and process.returncode == 130
     assert kinds == ["sweep_started", "trial_started", "trial_done", "trial_started",
                      "trial_done"]  # fmt: skip
+
+
+async def test_the_forms_jobs_reach_the_launched_command(children: dict[str, Any]) -> None:
+    app = ScreenApp(SweepsScreen("sentiment", source=SweepProcess))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await set_value(pilot, "#field-jobs-input", "3")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: 1 in screen.query_one(TrialTable).trials)
+        [child] = children["made"]
+        assert child.args[3:] == [
+            "sweep", "sentiment", "--dataset", "rt-polarity", "--trials", "20",
+            "--minutes-per-trial", "2", "--pruner", "median", "--jobs", "3", "--json",
+        ]  # fmt: skip
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen.state == "stopped")
+        assert child.signals == ["SIGINT"]
 
 
 def test_an_unanswered_stop_escalates_to_sigterm(children: dict[str, Any]) -> None:

@@ -38,6 +38,9 @@ def test_step_axis_ticks_are_whole_numbers_from_end_to_end() -> None:
     assert integer_ticks(1, 44) == [1, 12, 22, 33, 44]  # plotext alone labelled these 11.8, ...
     assert integer_ticks(1.5, 420) == [2, 106, 211, 315, 420]
     assert integer_ticks(0, 2) == [0, 1, 2]  # never the same tick twice
+    assert integer_ticks(0, 5) == [0, 1, 2, 3, 4, 5]  # a sweep's six trials: none left out
+    assert integer_ticks(0.5, 9.5) == list(range(1, 10))
+    assert integer_ticks(0, 10) == [0, 2, 5, 8, 10]  # 11 integers: spread
 
 
 def test_downsample_keeps_ends_and_limit() -> None:

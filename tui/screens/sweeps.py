@@ -77,11 +77,12 @@ A sweep tries many settings of one task on Optuna: TPE sampling over the search 
 task's default ranges, shown on the right, or a TOML/JSON **space file**), each trial an
 ordinary run folder trained for **minutes each**, and the **pruner** stopping a trial early
 when its evaluations fall behind the others' at the same time (median or successive halving).
-The study is kept in a database (**storage**, by default `sweeps.db` in the user data folder)
-under its **study** name: starting a study again continues it until it has **trials**
-finished trials in all.
+**Jobs** trials run at once, each in its own process, the cores shared among them. The study
+is kept in a database (**storage**, by default `sweeps.db` in the user data folder) under its
+**study** name: starting a study again continues it until it has **trials** finished trials
+in all.
 
-**ctrl+r** starts, **s** (or **ctrl+c**) stops: the running trial saves its checkpoint and is
+**ctrl+r** starts, **s** (or **ctrl+c**) stops: each running trial saves its checkpoint and is
 queued again. **ctrl+o** opens the study named in the form without running anything.
 
 The table lists every trial: its state, its metric (while it runs, the latest evaluation and
@@ -140,8 +141,8 @@ evaluator) say which settings mattered most.
         """Finished trials the study had before this sweep started."""
         self.finished_here = 0
         """Trials this sweep finished (complete or pruned)."""
-        self.running_trial: int | None = None
-        """The number of the trial now running."""
+        self.running_trials: set[int] = set()
+        """The numbers of the trials now running (several at once with more than one job)."""
         self.best: Trial | None = None
         """The best complete trial so far."""
         self.failure = ""
@@ -289,7 +290,7 @@ evaluator) say which settings mattered most.
 
     def on_trial_started(self, message: messages.TrialStarted) -> None:
         trial = trial_from(message.event)
-        self.running_trial = trial.number
+        self.running_trials.add(trial.number)
         self.query_one(TrialTable).show_trial(trial)
         self._show_status()
 
@@ -303,8 +304,7 @@ evaluator) say which settings mattered most.
     def on_trial_ended(self, message: messages.TrialEnded) -> None:
         trial = trial_from(message.event)
         self.finished_here += trial.state in FINISHED_STATES
-        if trial.number == self.running_trial:
-            self.running_trial = None
+        self.running_trials.discard(trial.number)
         self.query_one(TrialTable).show_trial(trial)
         self._show_results()
 
@@ -387,7 +387,8 @@ evaluator) say which settings mattered most.
         """A clean slate for a new sweep."""
         self.query_one(TrialTable).reset()
         self.query_one(LossChart).curves.steps_like = None
-        self.running_trial, self.best, self.failure = None, None, ""
+        self.running_trials.clear()
+        self.best, self.failure = None, ""
         self.target = self.finished_before = self.finished_here = 0
         self._show_importances(None)
         self._show_results()
@@ -536,10 +537,14 @@ def status_line(screen: SweepsScreen) -> Text:
     if state == "starting":
         return Text("starting the sweep…", style="dim")
     if state == "running":
-        number = screen.running_trial
-        trial = f"trial {number} running · " if number is not None else ""
+        numbers = ", ".join(str(n) for n in sorted(screen.running_trials))
+        plural = "s" if len(screen.running_trials) > 1 else ""
+        trial = f"trial{plural} {numbers} running · " if numbers else ""
         return Text(f"{trial}{of} trials finished{before} · s stops", style="cyan")
     if state == "stopping":
+        if len(screen.running_trials) > 1:
+            return Text("stopping: the running trials save their checkpoints and are queued "
+                        "again…", style="yellow")  # fmt: skip
         return Text("stopping: the running trial saves its checkpoint and is queued again…",
                     style="yellow")  # fmt: skip
     if state == "finished":

@@ -38,7 +38,7 @@ def parse_value(text: str, kind: Kind, optional: bool) -> Any:
         try:
             return int(text)
         except ValueError:
-            raise ValueError("must be a whole number") from None
+            raise ValueError("must be an integer") from None
     if kind == "float":
         try:
             value = float(text)

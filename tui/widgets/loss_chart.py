@@ -10,6 +10,7 @@ figure, size or theme changes.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -64,7 +65,12 @@ def downsample(xs: Sequence[float], ys: Sequence[float], limit: int) -> tuple[li
 
 
 def integer_ticks(lo: float, hi: float, count: int = 5) -> list[int]:
-    """Up to `count` whole numbers spread evenly from `lo` to `hi` (both ends included)."""
+    """Whole-number ticks from `lo` to `hi`: every integer when there are at most `2 * count`
+    of them (a sweep's six trials: 0 to 5, none left out), else `count` spread evenly with
+    both ends included."""
+    first, last = math.ceil(lo), math.floor(hi)
+    if 0 <= last - first < 2 * count:
+        return list(range(first, last + 1))
     return sorted({round(lo + (hi - lo) * i / (count - 1)) for i in range(count)})
 
 

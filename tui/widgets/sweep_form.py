@@ -1,5 +1,5 @@
-"""`SweepForm`: what to sweep (task, dataset, trials, minutes per trial, pruner, space file, study),
-checked as typed; each bad value is one line under its field."""
+"""`SweepForm`: what to sweep (task, dataset, trials, minutes per trial, jobs, pruner, space file,
+study), checked as typed; each bad value is one line under its field."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ DEFAULT_TRIALS = 20
 """Trials in all, as the form starts."""
 DEFAULT_MINUTES = 2.0
 """Minutes per trial, as the form starts."""
+DEFAULT_JOBS = 1
+"""Trials at once, as the form starts (as `rnn-tui sweep`)."""
 
 
 class ChoiceField(Widget):
@@ -113,6 +115,14 @@ class SweepForm(Widget):
             inline=True,
             tooltip="the time budget of every trial",
         )
+        yield Field(
+            "jobs",
+            "Jobs",
+            DEFAULT_JOBS,
+            "int",
+            inline=True,
+            tooltip="trials at once, each in its own process (the cores shared among them)",
+        )
         yield ChoiceField("pruner", "Pruner", list(PRUNERS), DEFAULT_PRUNER)
         yield Field(
             "space",
@@ -164,7 +174,7 @@ class SweepForm(Widget):
         """Check every value, put each error under its field; the request, or None."""
         errors: dict[str, str] = {}
         values: dict[str, Any] = {}
-        for name in ("trials", "minutes", "space", "storage", "study"):
+        for name in ("trials", "minutes", "jobs", "space", "storage", "study"):
             try:
                 values[name] = self.field(name).parse()
             except ValueError as exc:
@@ -173,6 +183,8 @@ class SweepForm(Widget):
             errors["trials"] = "must be at least 1"
         if "minutes" in values and values["minutes"] <= 0:
             errors["minutes"] = "must be more than 0"
+        if "jobs" in values and values["jobs"] < 1:
+            errors["jobs"] = "must be at least 1"
         self._check_space(values.get("space"), errors)
         for field in self.query(Field):
             field.error = errors.get(field.name or "", "")
@@ -184,6 +196,7 @@ class SweepForm(Widget):
                 minutes=values["minutes"],
                 pruner=self.query_one("#field-pruner", ChoiceField).value,
                 space=values["space"], storage=values["storage"], study=values["study"],
+                jobs=values["jobs"],
             )  # fmt: skip
         return self.request
 
