@@ -273,3 +273,16 @@ def test_importances_come_once_enough_trials_completed(names: str, tmp_path: Pat
     found = importances(study)
     assert found is not None and set(found) == {"lr", "hidden"}  # batch never varied
     assert all(value >= 0 for value in found.values())
+
+
+def test_each_finished_trial_brings_the_importances_once_four_completed(
+    names: str, tmp_path: Path
+) -> None:
+    events = list(sweep(names, tmp_path, trials=5))
+    done = of(TrialDone, events)
+    assert [d.state for d in done] == ["complete"] * 5
+    assert [d.importances is None for d in done] == [True, True, True, False, False]
+    assert set(done[-1].importances) <= {"hidden", "lr"}  # only what varied
+    assert events[-1].importances == done[-1].importances  # as the sweep ends
+    for event in done:
+        assert sweep_event_from_json(event.to_json()) == event

@@ -80,6 +80,9 @@ class TrialDone(SweepEvent):
     duration_s: float
     reason: str | None = None
     """Why a failed trial failed (None otherwise)."""
+    importances: dict[str, float] | None = None
+    """The parameters' importances over the study's trials so far, once enough completed
+    (as `SweepFinished`'s; None before, and for a failed trial)."""
 
 
 @dataclass(frozen=True)

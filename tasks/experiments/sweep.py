@@ -392,6 +392,7 @@ class _TrialRun:
             test_metrics=tests,
             duration_s=round(time.monotonic() - self.began, 2),
             reason=reason,
+            importances=importances(self.sweep.study) if state != "failed" else None,
         )
 
     def _mark_run(self) -> None:

@@ -9,6 +9,7 @@ hand, except in the one test that reads a real Optuna study from SQLite.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import queue
 import signal
@@ -361,12 +362,18 @@ async def test_trials_running_at_once_all_show_running(fake: FakeSweep) -> None:
         assert "stopped: 2 of 6 trials finished" in status()
 
 
-async def test_importances_appear_when_the_sweep_ends(fake: FakeSweep) -> None:
+async def test_importances_appear_once_four_trials_completed(fake: FakeSweep) -> None:
     app = sweeps_app(fake)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         screen = await start(pilot, fake, *MID_SWEEP[:-2])
-        assert "shown when the sweep ends" in static_text(screen, "#importances")
+        assert "shown once 4 trials have completed" in static_text(screen, "#importances")
+        live = {"hidden": 0.7, "lr": 0.3}
+        fifth = dataclasses.replace(done(5, 0.77), importances=live)
+        fake.feed(begin(5), fifth)
+        await settle(pilot, screen, fifth)
+        assert [line.split()[0] for line in static_text(screen, "#importances").splitlines()] == [
+            "hidden", "lr"]  # while the sweep runs  # fmt: skip
         importances = {"lr": 0.61, "hidden": 0.24, "arch": 0.1, "dropout": 0.05}
         finished = SweepFinished(3, 0.789, params(3), "/runs/sweep-trial-3",
                                  {"test_accuracy": 0.801}, importances)  # fmt: skip
@@ -379,7 +386,7 @@ async def test_importances_appear_when_the_sweep_ends(fake: FakeSweep) -> None:
         assert bars[1].count("█") == 7  # 0.24 / 0.61 of 18 cells
         best = static_text(screen, "#best")
         assert "#3" in best and "0.801" in best  # the sweep's own test metrics of the best
-        assert static_text(screen, "#sweep-status").startswith("finished: 5 of 6 trials")
+        assert static_text(screen, "#sweep-status").startswith("finished: 6 of 6 trials")
         await pilot.pause()
         assert screen.state == "finished"  # the worker's end does not turn it into stopped
 

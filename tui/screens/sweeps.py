@@ -54,7 +54,7 @@ RUNNING = ("starting", "running", "stopping")
 FINISHED_STATES = ("complete", "pruned")
 """Trial states that count towards the sweep's trials."""
 
-NO_IMPORTANCES = "shown when the sweep ends, once 4 trials have completed"
+NO_IMPORTANCES = "shown once 4 trials have completed"
 """What the importances panel says before there are any."""
 
 HINT = (
@@ -89,7 +89,7 @@ The table lists every trial: its state, its metric (while it runs, the latest ev
 its step), where it was pruned, its settings. **enter** opens a trial's run in Runs (curves,
 resume, play), **p** plays its checkpoint. The chart has each finished trial's metric by trial
 number, pruned trials apart, and the best so far as a line; the importances (Optuna's
-evaluator) say which settings mattered most.
+evaluator, after each trial once 4 have completed) say which settings mattered most.
 """
 
     BINDINGS = [
@@ -306,6 +306,8 @@ evaluator) say which settings mattered most.
         self.finished_here += trial.state in FINISHED_STATES
         self.running_trials.discard(trial.number)
         self.query_one(TrialTable).show_trial(trial)
+        if message.event.importances:
+            self._show_importances(message.event.importances)
         self._show_results()
 
     def on_sweep_ended(self, message: messages.SweepEnded) -> None:
