@@ -478,6 +478,8 @@ def task_defaults(task: str, arch: str | None = None) -> dict[str, Any]:
     """The values a new run of `task` with `arch` starts from (the task's, then the arch's)."""
     info = get_task(task)
     arch = arch or info.archs[0]
+    if not isinstance(arch, str):  # a settings file's "arch" that is a list, a number...
+        raise ConfigError(f"must be text, one of {', '.join(info.archs)} (got {arch!r})", "arch")
     values = {f.name: f.default for f in dataclasses.fields(info.settings)}
     values |= {"task": task, "arch": arch, "dataset": info.default_dataset}
     core = ARCHITECTURES[arch].run_defaults if arch in ARCHITECTURES else {}

@@ -55,11 +55,14 @@ def test_an_unreadable_summary_is_no_run(tmp_path: Path, content: str | None) ->
 
 def test_history_skips_a_torn_last_line_and_stamps_changes(tmp_path: Path) -> None:
     assert read_history(tmp_path) == [] and history_stamp(tmp_path) == 0.0
-    append_history(tmp_path, {"event": "step", "step": 1})
-    append_history(tmp_path, {"event": "eval", "step": 1})
+    step = {"event": "step", "step": 1, "loss": 3.5}
+    evaluation = {"event": "eval", "step": 1, "metrics": {"val_loss": 3.4}}
+    append_history(tmp_path, step)
+    append_history(tmp_path, {"event": "step", "step": "1"})  # parses, but no usable record
+    append_history(tmp_path, evaluation)
     path = tmp_path / HISTORY
     with path.open("a") as handle:
         handle.write('{"event": "st')  # a crash mid-write
-    assert read_history(tmp_path) == [{"event": "step", "step": 1}, {"event": "eval", "step": 1}]
+    assert read_history(tmp_path) == [step, evaluation]
     assert history_stamp(tmp_path) == path.stat().st_mtime > 0
-    assert json.loads(path.read_text().splitlines()[0]) == {"event": "step", "step": 1}
+    assert json.loads(path.read_text().splitlines()[0]) == step

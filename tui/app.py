@@ -17,11 +17,13 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.screen import Screen
 
+from tui.lag_probe import install as install_lag_probe
 from tui.messages import (
     NewRunRequested,
     PlayRequested,
@@ -31,6 +33,7 @@ from tui.messages import (
 )
 from tui.screens.home import HomeScreen
 from tui.train_process import APP_OPENMP_VARIABLE
+from tui.widgets.too_small import TooSmall, fits
 
 QUIT_WAIT_S = 5.0
 """How long quitting waits for a training or sampling worker to save and stop."""
@@ -64,12 +67,32 @@ class RnnTuiApp(App[None]):
 
     def on_mount(self) -> None:
         self.theme = "textual-dark"
+        self.screen_change_signal.subscribe(self, self.fit_screen)
         self.push_screen(HomeScreen())
         if self.start == "runs":
             self.post_message(RunsRequested())
         self.call_after_refresh(calm_garbage_collector)
         if self.preload_torch:
             self.call_after_refresh(self._preload_torch)
+        install_lag_probe(self)  # only with RNN_TUI_LAG_LOG set (benchmarks/soak.py)
+
+    # -- a terminal too small --------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        stack = self.screen_stack
+        if stack:
+            self.fit_screen(stack[-1], event.size)
+
+    def fit_screen(self, screen: Screen, size: Size | None = None) -> None:
+        """Show `screen`'s layout, or in a terminal smaller than the minimum a message in its
+        place (`tui.widgets.too_small`); on every resize and whenever a screen comes to the
+        top (the screens below are fitted when they come back)."""
+        if not screen.is_attached or screen is not self.screen:
+            return
+        small = not fits(size or self.size)
+        if small and not any(isinstance(child, TooSmall) for child in screen.children):
+            screen.mount(TooSmall())
+        screen.set_class(small, "-too-small")
 
     # -- background import ---------------------------------------------------------------------
 

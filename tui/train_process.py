@@ -148,6 +148,7 @@ class TrainProcess:
             stderr=subprocess.PIPE,
             text=True,
             encoding="utf-8",
+            errors="replace",  # a stray non-UTF-8 byte must not end the reader threads
             env=child_environment(),
         )
         lower_priority(child.pid)

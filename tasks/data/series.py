@@ -269,7 +269,10 @@ def read_csv_series(
         text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise SeriesError(f"cannot read {p}: {exc}") from None
-    rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
+    try:
+        rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
+    except csv.Error as exc:  # a field over csv's size limit (an unclosed quote), a NUL
+        raise SeriesError(f"{p.name} is not a readable CSV: {exc}") from None
     if len(rows) < 2:
         raise SeriesError(f"{p.name}: expected a header row and data rows, found {len(rows)} rows")
     header, body = [h.strip() for h in rows[0]], rows[1:]
@@ -332,6 +335,8 @@ def _repair(name: str, dates: list[date], values: np.ndarray, column: str) -> Se
         values = values.copy()
         values[missing] = np.interp(idx[missing], idx[~missing], values[~missing])
         repairs.append(f"filled {int(missing.sum())} missing values by linear interpolation")
+    if not np.isfinite(values).all():  # averaging or filling near the float limit overflowed
+        raise SeriesError(f"{name}: column {column!r} holds values too large to repair")
     if len(values) < MIN_LENGTH:
         raise SeriesError(
             f"{name}: only {len(values)} values; a series needs at least {MIN_LENGTH}"

@@ -31,8 +31,9 @@ import os
 import random
 import re
 import tarfile
+import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,9 @@ PAD, UNK = "<pad>", "<unk>"
 SPLIT_SEED = 20240607
 """Seed of the fixed train/validation/test split of the datasets that have none."""
 VAL_FRACTION = TEST_FRACTION = 0.1
+MAX_REVIEW_BYTES = 10_000_000
+"""An archive member claiming more bytes than this is damaged (aclImdb's reviews are a few kB
+each): it is refused before anything is allocated for it."""
 TOKENIZERS = ("words", "chars")
 
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -284,14 +288,13 @@ def read_label_csv(path: Path) -> ReviewSet:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DatasetError(f"{path} is not UTF-8 text (byte offset {exc.start})") from None
-    rows = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(rows, [])]
+    rows = _csv_rows(text, path)
+    header = [h.strip().lower() for h in next(rows, (0, []))[1]]
     if header[:2] != ["label", "review"]:
         raise DatasetError(f"{path}: expected a 'label,review' header, got {','.join(header)!r}")
     examples: list[Example] = []
     skipped = 0
-    for row in rows:
-        line = rows.line_num
+    for line, row in rows:
         if not row:
             continue
         if len(row) != 2:
@@ -309,6 +312,20 @@ def read_label_csv(path: Path) -> ReviewSet:
     data = ReviewSet(path.name, *_split_examples(examples), skipped=skipped)
     data.tokenizer = guess_tokenizer(t for t, _ in data.train)
     return data
+
+
+def _csv_rows(text: str, path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of each CSV row of `text`, lazily; `DatasetError` naming the line
+    the csv module cannot read (a lone carriage return, a field over its size limit)."""
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DatasetError(f"{path}, line {reader.line_num}: not a CSV row ({exc})") from None
+        yield reader.line_num, row
 
 
 def _imdb_split(parts: dict[str, list[Example]], where: Path) -> ReviewSet:
@@ -350,12 +367,17 @@ def read_imdb_archive(path: Path) -> ReviewSet:
                 key = _member_key(member.name) if member.isfile() else None
                 if key is None:
                     continue
+                if member.size > MAX_REVIEW_BYTES:  # a damaged size field: never allocate it
+                    raise DatasetError(
+                        f"{path}: {member.name!r} claims {member.size:,} bytes, more than any "
+                        "review: a damaged archive"
+                    )
                 handle = archive.extractfile(member)
                 if handle is None:
                     continue
                 text = handle.read().decode("utf-8", errors="replace")
                 parts.setdefault(key[0], []).append((text, key[1]))
-    except (tarfile.TarError, EOFError, OSError) as exc:
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:  # zlib: a damaged .gz
         raise DatasetError(f"cannot read the archive {path}: {exc}") from None
     for examples in parts.values():
         examples.sort(key=lambda e: (e[1], e[0]))  # member order must not matter

@@ -125,5 +125,5 @@ def event_from_json(line: str) -> TrainEvent:
         data = json.loads(line)
         cls = EVENT_TYPES[data.pop("event")]
         return cls(**data)
-    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise ValueError(f"not a training event: {line.strip()[:80]!r}") from exc

@@ -7,6 +7,7 @@ through its names and functions.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ BEST_CHECKPOINT = "best.pt"
 """The checkpoint of the best full evaluation of the task's primary metric."""
 ELSEWHERE = "elsewhere.txt"
 """Under the runs root: run folders made with --out outside it, one path a line."""
+LOCK = "lock.json"
+"""Present while a process trains the run: its pid, host and start (`tasks.engine.run_lock`)."""
 
 
 def runs_root() -> Path:
@@ -49,10 +52,14 @@ def new_run_dir(task: str, arch: str, dataset: str, root: Path | None = None) ->
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON atomically."""
+    """Write JSON atomically (a failed write, a full disk say, leaves the old file and no temp)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def append_history(run_dir: Path, record: dict[str, Any]) -> None:
@@ -68,17 +75,51 @@ def history_stamp(run_dir: Path) -> float:
 
 
 def read_history(run_dir: Path) -> list[dict[str, Any]]:
-    """All event records of a run; a torn last line (a crash mid-write) is skipped."""
-    path = Path(run_dir) / HISTORY
-    if not path.exists():
+    """All event records of a run; a torn last line (a crash mid-write) is skipped, and so is a
+    line that is not a record of the shape its readers use (`usable_record`)."""
+    try:
+        text = (Path(run_dir) / HISTORY).read_text(encoding="utf-8", errors="replace")
+    except OSError:  # no history yet (or not a file)
         return []
     records = []
-    for line in path.read_text().splitlines():
+    for line in text.splitlines():
         try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
+            record = json.loads(line)
+        except (ValueError, RecursionError):  # torn or damaged, 5000 digits, deep nesting
             continue
+        if usable_record(record):
+            records.append(record)
     return records
+
+
+def usable_record(record: Any) -> bool:
+    """Whether a history record has the shape the charts, the report and the export rely on:
+    an object; a step with an integer step and a numeric loss; an evaluation with an integer
+    step and numeric metrics; a finished run with an object of metrics. A damaged or hand-edited
+    line that parses as JSON but fails this is skipped like a torn one."""
+    if not isinstance(record, dict):
+        return False
+    event = record.get("event")
+    if event == "step":
+        return _integer(record.get("step")) and _number(record.get("loss"))
+    if event == "eval":
+        metrics = record.get("metrics")
+        return (
+            _integer(record.get("step"))
+            and isinstance(metrics, dict)
+            and all(_number(v) for v in metrics.values())
+        )
+    if event == "finished":
+        return isinstance(record.get("metrics"), dict)
+    return True
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -101,6 +142,11 @@ class RunInfo:
 def last_checkpoint(run_dir: Path) -> Path:
     """Where the run keeps its latest checkpoint (it may not be written yet)."""
     return Path(run_dir) / LAST_CHECKPOINT
+
+
+def lock_file(run_dir: Path) -> Path:
+    """Where the process training the run keeps its lock."""
+    return Path(run_dir) / LOCK
 
 
 def best_checkpoint(run_dir: Path) -> Path:
@@ -133,27 +179,38 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
 
 
 def _load_summary(run_dir: Path) -> dict[str, Any] | None:
+    """The summary's object; a damaged one is repaired for its readers: a `config` that is not
+    an object is left out, and `metrics` keeps its numbers only. None when it cannot be read."""
     try:
-        data = json.loads((run_dir / SUMMARY).read_text())
-    except (OSError, json.JSONDecodeError):
+        data = json.loads((run_dir / SUMMARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):  # missing, not UTF-8 or JSON, too deep
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    if not isinstance(data.get("config", {}), dict):
+        del data["config"]
+    if "metrics" in data:
+        metrics = data["metrics"] if isinstance(data["metrics"], dict) else {}
+        data["metrics"] = {name: v for name, v in metrics.items() if _number(v)}
+    return data
 
 
 def read_run(run_dir: Path) -> RunInfo | None:
-    """The summary of a run folder, or None if it is not one."""
+    """The summary of a run folder, or None if it is not one (texts and the step are typed as
+    `RunInfo` says, whatever a damaged summary holds)."""
     data = _load_summary(run_dir)
     if data is None:
         return None
+    step = data.get("step", 0)
     return RunInfo(
         path=run_dir,
-        task=data.get("task", "?"),
-        arch=data.get("arch", "?"),
-        dataset=data.get("dataset", "?"),
-        status=data.get("status", "?"),
-        step=int(data.get("step", 0)),
+        task=str(data.get("task", "?")),
+        arch=str(data.get("arch", "?")),
+        dataset=str(data.get("dataset", "?")),
+        status=str(data.get("status", "?")),
+        step=int(step) if _number(step) and math.isfinite(step) else 0,
         metrics=dict(data.get("metrics", {})),
-        started=data.get("started", ""),
+        started=str(data.get("started", "")),
     )
 
 
@@ -170,15 +227,24 @@ def register_run(run_dir: Path, root: Path | None = None) -> None:
 
 def _elsewhere(root: Path) -> list[Path]:
     try:
-        return [Path(line) for line in (root / ELSEWHERE).read_text().splitlines() if line]
+        text = (root / ELSEWHERE).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []
+    return [Path(line) for line in text.splitlines() if line]
+
+
+def _is_folder(path: Path) -> bool:
+    """`path.is_dir()`, False for a path the system refuses (a NUL byte, a name too long)."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def list_runs(root: Path | None = None) -> list[RunInfo]:
     """Every readable run under the root or registered from elsewhere, newest first."""
     root = root or runs_root()
     folders = [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
-    folders += [p for p in _elsewhere(root) if p.is_dir()]
+    folders += [p for p in _elsewhere(root) if _is_folder(p)]
     runs = [read_run(p) for p in dict.fromkeys(folders)]
     return sorted((r for r in runs if r), key=lambda r: r.started, reverse=True)

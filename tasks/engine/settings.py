@@ -169,8 +169,9 @@ class Setting:
         integer = self.kind == "int"
         if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
             return f"must be {'an integer' if integer else 'a number'} (got {value!r})"
-        if not integer and not math.isfinite(value):
-            return f"must be a finite number (got {value})"
+        if not integer and not is_finite(value):
+            shown = value if isinstance(value, float) else "an integer beyond the float range"
+            return f"must be a finite number (got {shown})"
         low, high = self.minimum, self.maximum
         too_low = low is not None and (value <= low if self.above else value < low)
         too_high = high is not None and (value >= high if self.below else value > high)
@@ -197,6 +198,15 @@ class Setting:
 
 def _fmt(value: float | None) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def is_finite(value: float) -> bool:
+    """Whether `value` is finite as a float (`math.isfinite` raises OverflowError for an int
+    beyond the float range, as a settings file may hold)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def setting(

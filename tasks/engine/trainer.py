@@ -8,6 +8,8 @@ It seeds everything, schedules the learning rate (warm-up, cosine decay over epo
 wall-clock budget), clips gradients, stops on NaN/inf keeping the last good checkpoint, throttles
 step events by time, evaluates, writes checkpoints atomically, and stops cooperatively within one
 batch when `stop` is set. Resuming from a checkpoint continues exactly as if never stopped.
+One process at a time trains a run folder (`tasks.engine.run_lock`), and a checkpoint that
+cannot be written (a full disk) ends the run as failed with the previous checkpoint intact.
 
 Several processes (torchrun; `tasks.engine.distributed`): every rank builds the same task and
 runs this same loop, each on its shard of every global batch (`Task.shard`), the model in DDP,
@@ -24,6 +26,8 @@ and a `Note` says so.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import math
 import threading
 import time
@@ -33,7 +37,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tasks.engine.base import StepStats, Task, seed_everything
-from tasks.engine.checkpoint import load_checkpoint, save_checkpoint
+from tasks.engine.checkpoint import load_checkpoint, remove_partial_writes, save_checkpoint
 from tasks.engine.distributed import (
     SINGLE,
     ShardError,
@@ -54,6 +58,7 @@ from tasks.engine.events import (
     StepLogged,
     TrainEvent,
 )
+from tasks.engine.run_lock import RunBusy, RunLock
 from tasks.engine.runs import (
     BEST_CHECKPOINT,
     LAST_CHECKPOINT,
@@ -149,17 +154,62 @@ class Trainer:
         """Train until the epochs or the budget are spent, `stop` is set, or the loss is NaN.
 
         Under several processes only rank 0 yields events; every rank returns once rank 0 has
-        written the run's last files.
+        written the run's last files. Rank 0 holds the run's lock (`tasks.engine.run_lock`)
+        meanwhile: when another process trains the run, every rank raises its `RunBusy`
+        before anything is written.
         """
-        events = self._events(stop or threading.Event())
+        with self._locked():
+            events = self._events(stop or threading.Event())
+            if self.world.main:
+                yield from events
+            else:
+                for _ in events:
+                    pass
+            barrier()
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the run's lock (rank 0) while the body runs, on every way out of it; a lock
+        that could not be taken stops every rank. A stale lock taken over, and checkpoint temp
+        files a killed process left (removed), are noted."""
+        lock: RunLock | None = None
+        refusal: Exception | None = None
         if self.world.main:
-            yield from events
-        else:
-            for _ in events:
-                pass
-        barrier()
+            try:
+                lock = RunLock.acquire(self.run_dir)
+            except (RunBusy, OSError) as exc:
+                refusal = exc
+        (refused,) = self._agree(refusal is not None)
+        if refused:
+            raise refusal or RunBusy(f"run {self.run_dir} is already training (said rank 0)")
+        try:
+            if lock is not None:
+                self._note_recovery(lock)
+            yield
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def _note_recovery(self, lock: RunLock) -> None:
+        """Rank 0, holding the lock: note a stale lock taken over; remove (and note) the temp
+        files of checkpoint writes that a kill interrupted."""
+        taken = lock.note()
+        if taken:
+            self._notes.append(taken)
+        removed = remove_partial_writes(self.run_dir)
+        if removed:
+            self._notes.append(
+                f"removed {removed} partly written checkpoint file{'s' if removed > 1 else ''} "
+                "left by a process killed while saving (the checkpoints themselves are whole)"
+            )
 
     def _events(self, stop: threading.Event) -> Iterator[TrainEvent]:
+        try:
+            yield from self._train(stop)
+        except _SaveFailed as failure:  # on every rank (`_save`)
+            yield from self._failed(failure.reason)
+
+    def _train(self, stop: threading.Event) -> Iterator[TrainEvent]:
         loop = yield from self._start()
         outcome: _Outcome = "spent"
         while self.config.epochs is None or self.epoch < self.config.epochs:
@@ -430,23 +480,38 @@ class Trainer:
             )
 
     def _fail(self, stats: Any) -> Iterator[TrainEvent]:
-        last = last_checkpoint(self.run_dir)
         what = "loss" if not math.isfinite(stats.loss) else "gradient norm"
         reason = (
             f"{what} became {stats.loss if what == 'loss' else stats.grad_norm} at step "
             f"{self.step + 1}; training stopped (try a lower --lr or a --clip value)"
         )
-        self._write_summary("failed", reason=reason)
-        yield self._record(Failed(self.step, reason, str(last) if last.exists() else None))
+        yield from self._failed(reason)
+
+    def _failed(self, reason: str) -> Iterator[TrainEvent]:
+        """Mark the run failed with `reason` (summary and history; rank 0) and yield `Failed`
+        with the last good checkpoint. On a full disk those small writes may fail too: the
+        event still goes out."""
+        last = last_checkpoint(self.run_dir)
+        event = Failed(self.step, reason, str(last) if last.exists() else None)
+        with contextlib.suppress(OSError):
+            self._write_summary("failed", reason=reason)
+        with contextlib.suppress(OSError):
+            self._record(event)
+        yield event
 
     def _save(self, name: str, reason: str) -> CheckpointSaved:
         """Write a checkpoint (rank 0). Every rank calls this at the same point: the task may
-        gather its state from the ranks, and every rank's RNG state is kept."""
+        gather its state from the ranks, and every rank's RNG state is kept.
+
+        When the write fails (an OSError: a full disk, a folder gone read-only) the previous
+        checkpoint is left as it was and every rank raises `_SaveFailed` with rank 0's reason:
+        the run ends as failed (`_events`)."""
         import torch
 
         path = self.run_dir / name
         task_state = self.task.state_dict()
         rng = gather_objects(torch.get_rng_state())
+        failure: str | None = None
         if self.world.main:
             payload = {
                 "task": self.task.name,
@@ -466,8 +531,29 @@ class Trainer:
             }
             if self.world.size > 1:
                 payload["rng_ranks"] = rng
-            path = save_checkpoint(path, payload)
+            try:
+                path = save_checkpoint(path, payload)
+            except OSError as exc:
+                failure = self._save_failure(name, exc)
+        (failed,) = self._agree(failure is not None)
+        if failed:
+            raise _SaveFailed(failure or f"rank 0 could not write checkpoint {name}")
         return self._record(CheckpointSaved(self.step, str(path), reason))
+
+    def _save_failure(self, name: str, exc: OSError) -> str:
+        """Why checkpoint `name` was not written, as one line, and what is left."""
+        full = exc.errno == errno.ENOSPC
+        why = "the disk is full" if full else (exc.strerror or str(exc) or type(exc).__name__)
+        if not last_checkpoint(self.run_dir).is_file():
+            left = "no checkpoint had been written yet"
+        elif full:
+            left = "the previous checkpoint is kept: free some space and resume"
+        else:
+            left = "the previous checkpoint is kept"
+        return (
+            f"could not write checkpoint {name} at step {self.step}: {why}; training stopped "
+            f"({left})"
+        )
 
     def _restore(self, state: dict[str, Any]) -> None:
         import torch
@@ -577,6 +663,14 @@ class _Meter:
     @property
     def tokens_per_s(self) -> float:
         return self.tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+class _SaveFailed(Exception):
+    """A checkpoint could not be written (`Trainer._save`); `reason` is rank 0's one line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 _Outcome = Literal["epoch", "stopped", "spent", "failed"]

@@ -111,5 +111,5 @@ def sweep_event_from_json(line: str) -> SweepEvent:
         data = json.loads(line)
         cls = SWEEP_EVENTS[data.pop("event")]
         return cls(**data)
-    except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError, RecursionError):
         raise ValueError(f"not a sweep event: {line.strip()[:80]!r}") from None

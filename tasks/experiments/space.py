@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import difflib
 import json
-import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tasks.engine.settings import ConfigError, Search, Setting
+from tasks.engine.settings import ConfigError, Search, Setting, is_finite
 
 if TYPE_CHECKING:
     from tasks.registry import TaskInfo
@@ -130,7 +129,7 @@ def _read(path: Path) -> dict[str, Any]:
         import tomli as tomllib
     try:
         data = tomllib.loads(text) if suffix == ".toml" else json.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # decode errors, 5000-digit numbers, deep nesting
         kind = "TOML" if suffix == ".toml" else "JSON"
         raise SweepError(f"{path}: not valid {kind}: {exc}") from None
     if not isinstance(data, dict):
@@ -212,13 +211,16 @@ def _typed(meta: Setting, choice: Any) -> Any:
     if choice == "" and meta.optional:
         return None
     if meta.kind == "float" and isinstance(choice, int) and not isinstance(choice, bool):
-        return float(choice)
+        try:
+            return float(choice)
+        except OverflowError:  # beyond the float range: the setting's own check refuses it
+            return choice
     return choice
 
 
 def _bound(meta: Setting, name: str, value: Any, where: str) -> float:
     """A range's bound typed by the setting (an int for an integer setting), checked by it."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not is_finite(value):
         raise SweepError(f"{where}: a bound must be a number (got {value!r})")
     if meta.kind == "int":
         if value != int(value):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import signal
 import sys
 import threading
@@ -170,7 +172,7 @@ def _config_file(path: str, task: str) -> dict[str, Any]:
             data = json.load(file)
     except OSError as exc:
         raise CliError(f"cannot read config {path}: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad JSON or UTF-8, 5000 digits, deep nesting
         raise CliError(f"config {path} is not valid JSON: {exc}") from None
     summary = isinstance(data, dict) and isinstance(data.get("config"), dict)
     if summary:
@@ -185,7 +187,7 @@ def _config_file(path: str, task: str) -> dict[str, Any]:
         unknown = [key for key in data if key not in TASKS[task].settings.settings()]
         if unknown:
             raise ConfigError(f"unknown setting for task {task}: {', '.join(unknown)}")
-    except ConfigError as exc:
+    except (ConfigError, RecursionError) as exc:  # RecursionError: copying a deeply nested value
         raise CliError(f"config {path}: {exc}") from None
     return dict(data)
 
@@ -223,7 +225,13 @@ def _stored_config(run_dir: str) -> Any:
 
 
 def _follow_commands(trainer: Any, stop: threading.Event) -> None:
-    """Apply pause, resume, save and stop lines from stdin; end of input (the app is gone) stops."""
+    """Apply pause, resume, save and stop lines from stdin; end of input (the app is gone) stops.
+
+    Bytes that are not UTF-8 read as U+FFFD (an unknown command), never as an error that would
+    end this reader and with it the stop at the end of input.
+    """
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
     for line in sys.stdin:
         command = line.strip()
         if command == "pause":
@@ -248,11 +256,18 @@ def _drive(trainer: Any, as_json: bool, control: bool = False, board: Any = None
     by another rank would be lost to rank 0, which broadcasts stop, save and pause to the others
     each step); only rank 0's trainer yields events.
     board: a `LiveBoard` that sees every event too (--tensorboard), closed at the end.
+    A broken stdout (its reader, the app, is gone) stops the run as the end of the control
+    input does: after the batch, with a checkpoint; what is printed after that goes nowhere.
+    With control (one process), a hang-up (SIGHUP) is ignored: the input's end decides.
     """
     main = main_rank()
     stop = threading.Event()
     if control and main:
         threading.Thread(target=_follow_commands, args=(trainer, stop), daemon=True).start()
+    # The app's terminal closing hangs up its whole process group, this child included; the
+    # app's end closes the control input instead, which saves and stops the run.
+    hangup = getattr(signal, "SIGHUP", None) if control and not under_torchrun() else None
+    previous_hangup = signal.signal(hangup, signal.SIG_IGN) if hangup is not None else None
 
     def on_sigint(signum: int, frame: Any) -> None:
         stop.set()
@@ -265,11 +280,16 @@ def _drive(trainer: Any, as_json: bool, control: bool = False, board: Any = None
     status = 0
     try:
         for event in trainer.run(stop):  # under torchrun, rank 0's events only
-            printer(event)
+            try:
+                printer(event)
+            except BrokenPipeError:  # nobody reads the events (the app is gone): save and stop
+                _discard(sys.stdout)
+                stop.set()
+                trainer.pause.clear()
             if board is not None:
                 board(event)
             if event.kind == "failed":
-                print(f"rnn-tui: error: {event.reason}", file=sys.stderr)
+                _say(f"rnn-tui: error: {event.reason}")
                 status = 1
             elif event.kind == "finished" and event.stopped:
                 status = EXIT_INTERRUPTED
@@ -277,10 +297,30 @@ def _drive(trainer: Any, as_json: bool, control: bool = False, board: Any = None
         # Under torchrun a late forwarded SIGINT must not interrupt leaving the group: the rank
         # ends right after (`end_rank`).
         signal.signal(signal.SIGINT, signal.SIG_IGN if under_torchrun() else previous)
+        if hangup is not None:
+            signal.signal(hangup, previous_hangup)
         if board is not None:
             board.close()
         close_world()  # under torchrun: leave the process group (alone: nothing)
     return status
+
+
+def _discard(stream: Any) -> None:
+    """Point a stream whose reader has gone (a broken pipe) at the null device, so that what is
+    still written to it, and its flush at exit, go nowhere instead of raising."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, stream.fileno())
+    finally:
+        os.close(null)
+
+
+def _say(line: str) -> None:
+    """A line on stderr, unless nobody reads it any more (the app is gone)."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except BrokenPipeError:
+        _discard(sys.stderr)
 
 
 class _JsonPrinter:
