@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import threading
+from collections.abc import Iterator, Sequence
+from typing import IO, Any
+
 import pytest
 
 from tui.cli import main
@@ -25,3 +31,22 @@ def one_line_error(code: int, err: str, *needles: str) -> None:
     assert lines[0].startswith("rnn-tui: error: "), lines[0]
     for needle in needles:
         assert needle in lines[0], lines[0]
+
+
+@contextlib.contextmanager
+def watched_child(
+    command: Sequence[str], stderr: IO[str], deadline_s: float, **popen: Any
+) -> Iterator[subprocess.Popen]:
+    """A text-mode child whose stderr goes to `stderr` (a file: it never fills and blocks),
+    killed when it outlives `deadline_s` (a hang fails, it never blocks the suite) and on the
+    way out; waited for."""
+    proc = subprocess.Popen(command, stderr=stderr, text=True, **popen)
+    watchdog = threading.Timer(deadline_s, proc.kill)
+    watchdog.start()
+    try:
+        yield proc
+    finally:
+        watchdog.cancel()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from cli_helpers import run_cli
+from cli_helpers import run_cli, watched_child
 from engine_fixtures import CountingTask
 
 import tasks.engine.checkpoint as checkpoint
@@ -349,11 +349,8 @@ def test_when_the_app_is_gone_the_child_saves_and_stops(small_text: Path, tmp_pa
     command = _cli("train", "charlm", "--dataset", str(small_text), *TINY, "--epochs", "500",
                    "--out", str(run), "--json", "--control")  # fmt: skip
     with (tmp_path / "stderr.txt").open("w+") as stderr:
-        proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=stderr, text=True)  # fmt: skip
-        watchdog = threading.Timer(DEADLINE_S, proc.kill)  # a hang fails as -9, not forever
-        watchdog.start()
-        try:
+        pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE}
+        with watched_child(command, stderr, DEADLINE_S, **pipes) as proc:  # a hang fails as -9
             assert proc.stdout is not None and proc.stdin is not None
             for line in proc.stdout:  # until training is under way
                 if line.startswith('{"event": "step"'):
@@ -362,11 +359,6 @@ def test_when_the_app_is_gone_the_child_saves_and_stops(small_text: Path, tmp_pa
             proc.stdout.close()  # the app is gone: nobody reads the events
             proc.stdin.close()  # and its end of the control pipe is closed
             code = proc.wait()
-        finally:
-            watchdog.cancel()
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
         stderr.seek(0)
         err = stderr.read()
     assert code == 130, err  # stopped as asked, not killed by the watchdog

@@ -9,12 +9,11 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from cli_helpers import one_line_error, run_cli
+from cli_helpers import one_line_error, run_cli, watched_child
 
 from tui.cli.launch import (
     Launch,
@@ -193,11 +192,8 @@ def test_ctrl_c_stops_both_processes_and_the_run_resumes_under_two(
     command = _cli("train", "charlm", "--dataset", str(small_text), *TINY, "--nproc", "2",
                    "--epochs", "400", "--out", str(run), "--json")  # fmt: skip
     with (tmp_path / "stderr.txt").open("w+") as stderr:  # a file: it never fills and blocks
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
         # a hang guard: killing the launcher ends the ranks too (`watch_launcher`), closing stdout
-        watchdog = threading.Timer(600, proc.kill)
-        watchdog.start()
-        try:
+        with watched_child(command, stderr, 600, stdout=subprocess.PIPE) as proc:
             assert proc.stdout is not None
             lines = []
             for line in proc.stdout:  # wait for the first completed epoch checkpoint
@@ -206,11 +202,6 @@ def test_ctrl_c_stops_both_processes_and_the_run_resumes_under_two(
                     break
             proc.send_signal(signal.SIGINT)
             out = proc.communicate()[0]  # the stop comes after one batch
-        finally:
-            watchdog.cancel()
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
         stderr.seek(0)
         err = stderr.read()
     assert proc.returncode == 130, err

@@ -101,21 +101,22 @@ def usable_record(record: Any) -> bool:
         return False
     event = record.get("event")
     if event == "step":
-        return _integer(record.get("step")) and _number(record.get("loss"))
+        return _integer(record.get("step")) and is_number(record.get("loss"))
     if event == "eval":
         metrics = record.get("metrics")
         return (
             _integer(record.get("step"))
             and isinstance(metrics, dict)
-            and all(_number(v) for v in metrics.values())
+            and all(is_number(v) for v in metrics.values())
         )
     if event == "finished":
         return isinstance(record.get("metrics"), dict)
     return True
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def is_number(value: Any) -> bool:
+    """An int or float that is not a bool (what JSON gives for a number)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _integer(value: Any) -> bool:
@@ -191,7 +192,7 @@ def _load_summary(run_dir: Path) -> dict[str, Any] | None:
         del data["config"]
     if "metrics" in data:
         metrics = data["metrics"] if isinstance(data["metrics"], dict) else {}
-        data["metrics"] = {name: v for name, v in metrics.items() if _number(v)}
+        data["metrics"] = {name: v for name, v in metrics.items() if is_number(v)}
     return data
 
 
@@ -208,7 +209,7 @@ def read_run(run_dir: Path) -> RunInfo | None:
         arch=str(data.get("arch", "?")),
         dataset=str(data.get("dataset", "?")),
         status=str(data.get("status", "?")),
-        step=int(step) if _number(step) and math.isfinite(step) else 0,
+        step=int(step) if is_number(step) and math.isfinite(step) else 0,
         metrics=dict(data.get("metrics", {})),
         started=str(data.get("started", "")),
     )

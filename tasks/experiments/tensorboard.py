@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tasks.engine.runs import SUMMARY, read_history, read_run, read_summary
+from tasks.engine.runs import SUMMARY, is_number, read_history, read_run, read_summary
 from tasks.experiments.space import SweepError
 
 STEP_SCALARS = ("loss", "lr", "grad_norm", "tokens_per_s")
@@ -115,7 +115,7 @@ class BoardWriter:
 
 def _number(value: Any) -> bool:
     """A finite int or float (not a bool, a list or None)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return is_number(value) and math.isfinite(value)
 
 
 def _hparams(config: Mapping[str, Any]) -> dict[str, Any]:

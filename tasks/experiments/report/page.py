@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from tasks.engine.runs import is_number
+
 CSS = """
 :root {
   --ink: #1f2328; --dim: #59636e; --line: #d1d9e0; --soft: #f6f8fa; --accent: #0969da;
@@ -81,11 +83,6 @@ def fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
     return str(value)
-
-
-def is_number(value: Any) -> bool:
-    """An int or float that is not a bool (right-aligned in tables)."""
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def table(
