@@ -299,14 +299,16 @@ def test_a_stale_lock_is_taken_over_with_a_note(tmp_path: Path, case: str) -> No
 def test_a_lock_of_a_running_process_or_another_host_is_refused(tmp_path: Path) -> None:
     parent = os.getppid()
     cases = [
-        (Owner(parent, socket.gethostname(), LONG_AGO, start_ticks(parent)), ""),
-        (Owner(1, "elsewhere.example", LONG_AGO, None), " on elsewhere.example"),
+        (Owner(parent, socket.gethostname(), LONG_AGO, start_ticks(parent)), "", False),
+        (Owner(1, "elsewhere.example", LONG_AGO, None), " on elsewhere.example", True),
     ]
-    for i, (owner, where) in enumerate(cases):
+    for i, (owner, where, remote) in enumerate(cases):
         run = tmp_path / f"run{i}"
         path = _lock(run, owner)
+        hint = f"; if nothing trains it there any more, delete {path}" if remote else ""
         refusal = (
             f"run {run} is already training in process {owner.pid}{where} (started {LONG_AGO})"
+            + hint
         )
         with pytest.raises(RunBusy, match=f"^{re.escape(refusal)}$"):
             next(_counting(run).run())

@@ -17,7 +17,7 @@ from fuzzing import garbage, mutated, sandbox
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tasks.engine.checkpoint import FORMAT, CheckpointError, load_checkpoint
+from tasks.engine.checkpoint import FORMAT, SHAPE, CheckpointError, load_checkpoint
 from tasks.registry import default_config
 
 PWNED = "pwned-by-a-checkpoint"
@@ -62,6 +62,24 @@ def test_a_checkpoint_loads_or_fails_in_one_line(data: bytes, task: str | None) 
     assert type(payload) is type(from_folder)  # a run folder opens its last.pt
     if isinstance(payload, dict):
         assert payload["format"] == FORMAT and task in (None, payload.get("task"))
+        assert all(isinstance(payload[key], kind) for key, kind in SHAPE.items())
+
+
+@pytest.mark.parametrize("key", sorted(SHAPE))
+@pytest.mark.parametrize("value", [None, "wrong"], ids=["missing", "mistyped"])
+def test_a_checkpoint_without_what_readers_take_is_refused_naming_it(
+    key: str, value: str | None
+) -> None:
+    payload = torch.load(io.BytesIO(VALID), weights_only=True)
+    if value is None:
+        del payload[key]
+    else:
+        payload[key] = 1 if key == "task" else value
+    with sandbox() as box:
+        path = box.write("run/last.pt", _saved(payload))
+        refused = box.call(lambda: load_checkpoint(path), CheckpointError)
+    assert isinstance(refused, CheckpointError)
+    assert f"its {key!r} is missing or not a {SHAPE[key].__name__}" in str(refused)
 
 
 @pytest.mark.parametrize("data", EVIL, ids=["zip", "legacy", "pickle-2", "pickle-4", "pickle-5"])

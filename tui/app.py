@@ -33,6 +33,7 @@ from tui.messages import (
 )
 from tui.screens.home import HomeScreen
 from tui.train_process import APP_OPENMP_VARIABLE
+from tui.watchers import forget_closed_widgets
 from tui.widgets.too_small import TooSmall, fits
 
 QUIT_WAIT_S = 5.0
@@ -68,6 +69,7 @@ class RnnTuiApp(App[None]):
     def on_mount(self) -> None:
         self.theme = "textual-dark"
         self.screen_change_signal.subscribe(self, self.fit_screen)
+        self.screen_change_signal.subscribe(self, lambda _: forget_closed_widgets(self))
         self.push_screen(HomeScreen())
         if self.start == "runs":
             self.post_message(RunsRequested())

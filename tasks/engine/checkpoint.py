@@ -19,6 +19,8 @@ from typing import IO, Any
 from tasks.engine.runs import last_checkpoint
 
 FORMAT = "rnn-tui/1"
+SHAPE: dict[str, type] = {"task": str, "config": dict, "step": int, "task_state": dict}
+"""What every reader of a checkpoint takes from it: the key and its type."""
 
 FAULT_SLOW_WRITE = "RNN_TUI_FAULT_SLOW_WRITE"
 """Test hook: seconds by which every checkpoint write is slowed (`save_checkpoint`)."""
@@ -141,4 +143,10 @@ def load_checkpoint(path: str | Path, task: str | None = None) -> dict[str, Any]
         raise CheckpointError(
             f"{path} is a {payload.get('task')!r} checkpoint; this command needs a {task!r} one"
         )
+    for key, kind in SHAPE.items():
+        if not isinstance(payload.get(key), kind):
+            raise CheckpointError(
+                f"{path} is a damaged rnn-tui checkpoint: its {key!r} is missing or not a "
+                f"{kind.__name__}"
+            )
     return payload

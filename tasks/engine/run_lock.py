@@ -134,6 +134,7 @@ class RunLock:
                 if holder is not None and holder.running():
                     raise RunBusy(
                         f"run {run_dir} is already training in {holder.describe()}"
+                        + _remote_hint(holder, path)
                     ) from None
                 if holder is None and _written_within(path, TORN_S):
                     time.sleep(RETRY_S)  # its owner is writing it (or was killed doing so)
@@ -159,6 +160,14 @@ class RunLock:
         """Remove the lock file, if it still names this process."""
         if _read(self.path) == self.owner:
             self.path.unlink(missing_ok=True)
+
+
+def _remote_hint(holder: Owner, path: Path) -> str:
+    """For a lock taken on another host (whose processes cannot be checked from here): how to
+    free it."""
+    if holder.host == socket.gethostname():
+        return ""
+    return f"; if nothing trains it there any more, delete {path}"
 
 
 def _read(path: Path) -> Owner | None:

@@ -160,6 +160,11 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
             if rows:
                 table.move_cursor(row=rows[0])
 
+    def on_unmount(self) -> None:
+        """Let go of the runs' histories now: a screen that was left is freed only by a full
+        garbage collection, which the app runs seldom (`tui.app.calm_garbage_collector`)."""
+        self._histories.clear()
+
     # -- data --------------------------------------------------------------------------------
 
     def reload(self) -> None:

@@ -198,6 +198,11 @@ class LossChart(PlotextPlot):
         self.set_interval(REDRAW_S, self._redraw_if_dirty)
         self.replot()
 
+    def on_unmount(self) -> None:
+        """Let go of the points and the drawn lines now: a widget of a screen that was left is
+        freed only by a full garbage collection, which the app runs seldom."""
+        self.curves, self._rendered = Curves(), None
+
     # -- data (cheap: no drawing here) -------------------------------------------------------
 
     def show(self, curves: Curves) -> None:

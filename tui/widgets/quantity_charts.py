@@ -137,6 +137,11 @@ class QuantityCharts(Container):
     def on_mount(self) -> None:
         self.lay_out()
 
+    def on_unmount(self) -> None:
+        """Let go of the curves now (a run's whole history, on Runs), not at the next full
+        garbage collection."""
+        self.curves, self.runs = {}, []
+
     def shown(self) -> list[Quantity]:
         """The quantities on screen now, in panel order."""
         q = self.quantities
