@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import BENCHMARKS_MD, ROOT, SHARED_DATA, machine, replace_section
-from benchmarks.terminal import Terminal, children, rss_kb
+from benchmarks.terminal import Terminal, children, cpu_s, rss_kb, steal_s
 from tasks.engine.runs import read_history, read_summary
 from tasks.engine.settings import TrainConfig
 from tui.lag_probe import LAG_ENV, REPORT_S
@@ -128,6 +128,12 @@ def training_child(app: int) -> int:
     return found[0]
 
 
+def sample(t_s: float, app: int, child: int) -> dict[str, Any]:
+    """RSS (kB) and CPU seconds used of the app and the child, and the machine's steal time."""
+    return {"t_s": round(t_s, 1), "app_kb": rss_kb(app), "child_kb": rss_kb(child),
+            "app_cpu_s": cpu_s(app), "child_cpu_s": cpu_s(child), "steal_s": steal_s()}  # fmt: skip
+
+
 def watch(term: Terminal, child: int, minutes: float, switch_s: float) -> dict[str, Any]:
     """`minutes` of training: RSS every `SAMPLE_S`, away from the Train screen every
     `switch_s` for `DWELL_S`; the samples, the switches and the wall-clock span."""
@@ -137,8 +143,7 @@ def watch(term: Terminal, child: int, minutes: float, switch_s: float) -> dict[s
     next_sample, next_switch, back_at, switches = t0, t0 + switch_s, None, 0
     while (now := time.monotonic()) < end:
         if now >= next_sample:
-            samples.append({"t_s": round(now - t0, 1), "app_kb": rss_kb(term.pid),
-                            "child_kb": rss_kb(child)})  # fmt: skip
+            samples.append(sample(now - t0, term.pid, child))
             next_sample += SAMPLE_S * (1 + (now - next_sample) // SAMPLE_S)  # no catching up
         if back_at is None and now >= next_switch and now + DWELL_S < end:
             key, shown = AWAY[switches % len(AWAY)]
@@ -152,8 +157,7 @@ def watch(term: Terminal, child: int, minutes: float, switch_s: float) -> dict[s
         time.sleep(0.5)
     if back_at is not None:
         go(term, ["escape"], TRAIN_SCREEN)
-    samples.append({"t_s": round(time.monotonic() - t0, 1), "app_kb": rss_kb(term.pid),
-                    "child_kb": rss_kb(child)})  # fmt: skip
+    samples.append(sample(time.monotonic() - t0, term.pid, child))
     return {"samples": samples, "switches": switches, "span": [started, time.time()]}
 
 
@@ -244,6 +248,21 @@ def growth(row: dict[str, Any], key: str) -> tuple[float, float]:
     return warm[key] * 1024 / 1e6, kept[-1][key] * 1024 / 1e6
 
 
+def cpu_shares(row: dict[str, Any], key: str) -> tuple[float, float] | None:
+    """The share of a core that `key` (app_cpu_s, child_cpu_s, steal_s) took over the first
+    and the last window of samples; None for a row without CPU samples."""
+    kept = [s for s in row["samples"] if s.get(key) is not None]
+    width = _scale(row, WINDOW_S)
+    if len(kept) < 2 or kept[-1]["t_s"] - kept[0]["t_s"] < 2 * width:
+        return None
+    first = [s for s in kept if s["t_s"] <= kept[0]["t_s"] + width]
+    last = [s for s in kept if s["t_s"] >= kept[-1]["t_s"] - width]
+    return tuple(  # type: ignore[return-value]
+        (part[-1][key] - part[0][key]) / (part[-1]["t_s"] - part[0]["t_s"])
+        for part in (first, last)
+    )
+
+
 def figures(row: dict[str, Any]) -> dict[str, Any]:
     """The bars' figures of a row, and whether each is met."""
     app, child = growth(row, "app_kb"), growth(row, "child_kb")
@@ -312,10 +331,22 @@ pseudo-terminal, the Train screen live, leaving it for Runs or Help every few mi
 
 RSS is sampled every {SAMPLE_S:g} s from /proc; the growth counts from the first sample after
 {_scale(row, WARM_UP_S):g} s. Tokens/s is step time only (evaluation and saving left out). The lag
-is how late the app's 0.1 s timer ran (tui/lag_probe.py).
+is how late the app's 0.1 s timer ran (tui/lag_probe.py).{cpu_line(row)}
 
 ![RSS, tokens/s and event-loop lag over the soak]({plot_path(row).relative_to(ROOT)})
 """
+
+
+def cpu_line(row: dict[str, Any]) -> str:
+    """What each process used of the two cores in the first and the last window, and the
+    hypervisor's steal time: what the tokens/s of the child competed with."""
+    shares = {k: cpu_shares(row, k) for k in ("child_cpu_s", "app_cpu_s", "steal_s")}
+    if any(v is None for v in shares.values()):
+        return ""
+    (c0, c1), (a0, a1), (s0, s1) = shares.values()  # type: ignore[misc]
+    return (f"\nCores in use (of 2), first window / last window: the training child {c0:.2f} / "
+            f"{c1:.2f}, the app {a0:.2f} / {a1:.2f}; taken by the hypervisor (steal) "
+            f"{s0:.2f} / {s1:.2f}.")  # fmt: skip
 
 
 def load_rows() -> dict[str, dict[str, Any]]:

@@ -138,6 +138,21 @@ def rss_kb(pid: int) -> int | None:
     return int(line.split()[1]) if line else None
 
 
+def cpu_s(pid: int) -> float | None:
+    """The CPU seconds (user and system) a process has used, None once it has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def steal_s() -> float:
+    """The CPU seconds the hypervisor has given to other guests, all cores (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
 def children(pid: int) -> dict[int, str]:
     """The processes whose parent is `pid`: pid -> command line."""
     out: dict[int, str] = {}

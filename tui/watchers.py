@@ -13,6 +13,10 @@ Two things in Textual 8 keep a widget alive after its screen was popped, and its
 The same first way, a `Footer` kept every set of keys it had drawn: each `FooterKey` binds the
 footer's ``compact``, and the footer draws its keys anew whenever the bindings change.
 
+And the rendered lines of the last 1,024 widgets stay: `StylesCache.get_inner_outer` is an
+``lru_cache`` on a method, so each key holds a widget's styles cache with its lines (2 MB a
+visit of Runs, until a thousand widgets had been drawn).
+
 Every visit of Runs left its screen behind (about 1 MB; some 100 MB over an hour's soak in
 benchmarks/soak.py). `forget_closed_widgets`, run whenever the screen changes, drops those
 entries as Textual would at the next change or publish.
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual._styles_cache import StylesCache
 from textual.signal import Signal
 
 WATCHERS = "__watchers"
@@ -30,7 +35,8 @@ WATCHERS = "__watchers"
 
 def forget_closed_widgets(app: Any) -> int:
     """Drop the watchers and signal subscriptions of widgets that have closed, held by the app
-    or by any node of the screens on its stack; how many were dropped."""
+    or by any node of the screens on its stack, and the styles caches kept with each widget's
+    rendered lines (the live widgets' are filled again as they draw); how many were dropped."""
     dropped = 0
     for holder in [app, *(node for screen in app.screen_stack
                           for node in screen.walk_children(with_self=True))]:  # fmt: skip
@@ -42,6 +48,7 @@ def forget_closed_widgets(app: Any) -> int:
             for node in [node for node in list(signal._subscriptions) if _closed(node)]:
                 signal.unsubscribe(node)
                 dropped += 1
+    StylesCache.get_inner_outer.cache_clear()
     return dropped
 
 

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import pytest
 from fake_events import TASK_DATASETS, run_until
-from tui_helpers import ScreenApp, wait_for
+from textual.app import App, ComposeResult
+from tui_helpers import ScreenApp, screen_text, wait_for
 
 from tasks.data.info import Reference
 from tasks.registry import TASKS
 from tui import messages
 from tui.screens.train import TrainScreen
-from tui.widgets.loss_chart import Curves, WrongQuantity, group_label, reference_labels
+from tui.widgets.loss_chart import (
+    Curves,
+    LossChart,
+    WrongQuantity,
+    group_label,
+    reference_labels,
+)
 from tui.widgets.quantity_charts import QuantityCharts
 
 REFERENCES = [
@@ -79,3 +86,24 @@ def test_a_long_label_is_cut_in_its_name() -> None:
     assert group_label([attention], 22) == "GRU + att… · test 28.3"
     two = [line("a", 1.0), line("b", 2.0, "test")]
     assert group_label(two, 60) == "a · val 1 · b · test 2"
+
+
+class OneChartApp(App):
+    def compose(self) -> ComposeResult:
+        yield LossChart(id="chart")
+
+
+@pytest.mark.parametrize("follows", [False, True])
+async def test_a_chart_of_a_single_step_is_drawn(follows: bool) -> None:
+    """The first metric point comes at the loss's first step: a span of one step is widened
+    (plotext divides by the width of the axis)."""
+    app = OneChartApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        chart = app.query_one(LossChart)
+        chart.add_point("val", 6, 0.5)
+        if follows:
+            chart.curves.steps_like = Curves(series={"train": ([6.0], [0.7])})
+        chart.replot()
+        await pilot.pause()
+        axis = screen_text(app).splitlines()[-2]
+        assert axis.split() == ["6", "7"], axis  # the step axis, one step wide

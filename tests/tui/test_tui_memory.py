@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 
+from textual._styles_cache import StylesCache
 from textual.widgets import Footer, Header
 from textual.widgets._footer import FooterKey
 from textual_plotext import PlotextPlot
@@ -43,3 +44,7 @@ async def test_screens_visited_again_and_again_are_freed() -> None:
         assert _alive(HelpScreen) == 0
         drawn = app.screen.query_one(Footer).query(FooterKey)
         assert _alive(FooterKey) == len(drawn) > 0  # none of the keys drawn before is kept
+        widgets = [
+            node for screen in app.screen_stack for node in screen.walk_children(with_self=True)
+        ]
+        assert _alive(StylesCache) <= len(widgets)  # no closed widget's rendered lines

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable
 from tui_helpers import ScreenApp, screen_text, sent, wait_for, write_task_run
 
 from tui.messages import PlayRequested, ResumeRequested
-from tui.screens.runs import RunsScreen, short_date, short_metric, short_value
+from tui.screens.runs import (
+    RunsScreen,
+    metric_cell,
+    primary,
+    short_date,
+    short_metric,
+    short_value,
+)
 from tui.widgets.quantity_charts import QuantityCharts
 
 
@@ -141,3 +150,32 @@ async def test_a_metric_chart_first_and_the_best_metric_readable_at_80_columns(
         await pilot.press("down")  # the sentiment run: its accuracy, then F1, then its loss
         await wait_for(pilot, lambda: "NBSVM · test 0.794" in screen_text(app))
         assert [q.name for q in charts.shown()] == ["accuracy"]
+
+
+async def test_long_histories_are_read_in_a_thread(
+    fake_runs: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `INLINE_HISTORY_BYTES` the histories are read off the event loop: the table has
+    each run's latest metric from its summary and the charts say they wait; then both fill."""
+    from tui.screens import runs as runs_screen
+
+    monkeypatch.setattr(runs_screen, "INLINE_HISTORY_BYTES", 0)
+    gate = threading.Event()
+    read = runs_screen.chart_records
+    monkeypatch.setattr(runs_screen, "chart_records", lambda path: gate.wait(20) and read(path))
+    app = ScreenApp(RunsScreen())
+    async with app.run_test(size=(120, 40)) as pilot:
+        try:
+            await wait_for(pilot, lambda: "reading the run's history…" in screen_text(app))
+            screen = app.screen
+            assert isinstance(screen, RunsScreen)
+            run = screen.runs[0]
+            assert str(screen.query_one(DataTable).get_row_at(0)[6]) == metric_cell(
+                run, *primary(run)
+            )
+            charts = screen.query_one(QuantityCharts)
+            assert charts.curves["nats/char"].series == {}
+        finally:
+            gate.set()
+        await wait_for(pilot, lambda: set(charts.curves["nats/char"].series) == {"train", "val"})
+        assert "reading the run's history…" not in screen_text(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from pathlib import Path
@@ -10,16 +11,18 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import get_current_worker
 
 from tasks.engine.quantity import Quantity
 from tasks.engine.runs import (
+    HISTORY,
     LAST_CHECKPOINT,
     RunInfo,
     history_stamp,
@@ -47,6 +50,31 @@ NARROW = 100
 """Below this many columns the table cuts dataset names at `NARROW_DATASET_WIDTH`, so a row
 with its best metric fits in 80 columns."""
 NARROW_DATASET_WIDTH = 11
+
+INLINE_HISTORY_BYTES = 1_000_000
+"""Histories up to this many bytes in all are read on the event loop; more (a run's history
+grows by about 1 MB in 3,000 steps) in a thread, and the table and charts are filled again
+once they are read: the app keeps drawing while a long run is read."""
+KEPT_KEYS = ("event", "step", "loss", "metrics", "full")
+"""What Runs keeps of a step or evaluation record: what it draws and ranks by."""
+
+
+def chart_records(run_dir: Path) -> list[dict[str, Any]]:
+    """The run's step and evaluation records with only `KEPT_KEYS` (a run of 30,000 steps
+    would otherwise hold some 30 MB while Runs shows it)."""
+    return [
+        {key: record[key] for key in KEPT_KEYS if key in record}
+        for record in read_history(run_dir)
+        if record.get("event") in ("step", "eval")
+    ]
+
+
+def history_bytes(run_dir: Path) -> int:
+    """The size of the run's history file (0 when it has none)."""
+    try:
+        return (run_dir / HISTORY).stat().st_size
+    except OSError:
+        return 0
 
 
 def short_date(started: str) -> str:
@@ -130,6 +158,9 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         self.marked: list[Path] = []
         """Run folders marked for comparison, in marking order."""
         self._histories: dict[Path, tuple[float, list[dict[str, Any]]]] = {}
+        """Each run's (history stamp, `chart_records`)."""
+        self._reading: set[Path] = set()
+        """Run folders whose histories a thread is reading."""
         self._narrow: bool | None = None
         """Whether the table was last filled for a narrow screen."""
 
@@ -172,6 +203,36 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         self.runs = list_runs()
         existing = {r.path for r in self.runs}
         self.marked = [p for p in self.marked if p in existing]
+        stale = [
+            run.path
+            for run in self.runs
+            if run.path not in self._reading
+            and self._histories.get(run.path, (None,))[0] != history_stamp(run.path)
+        ]
+        if sum(map(history_bytes, stale)) > INLINE_HISTORY_BYTES:
+            self._reading.update(stale)
+            self._read_histories(stale)
+        else:
+            self._histories.update({path: (history_stamp(path), chart_records(path))
+                                    for path in stale})  # fmt: skip
+        self._fill()
+
+    @work(thread=True, group="histories")
+    def _read_histories(self, paths: list[Path]) -> None:
+        """Read long histories off the event loop; then fill the table and charts again."""
+        read = {path: (history_stamp(path), chart_records(path)) for path in paths}
+        if not get_current_worker().is_cancelled:
+            with contextlib.suppress(RuntimeError):  # the app has closed while it read
+                self.app.call_from_thread(self._histories_read, read)
+
+    def _histories_read(self, read: dict[Path, tuple[float, list[dict[str, Any]]]]) -> None:
+        self._reading.difference_update(read)
+        if self.is_attached:  # not left while it read
+            self._histories.update(read)
+            self._fill()
+
+    def _fill(self) -> None:
+        """The table from `runs` and the known histories; the highlighted run's charts."""
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
@@ -218,13 +279,9 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         ]
 
     def history(self, run_dir: Path) -> list[dict[str, Any]]:
-        """The run's event records (cached until the file changes)."""
-        mtime = history_stamp(run_dir)
-        cached = self._histories.get(run_dir)
-        if cached is None or cached[0] != mtime:
-            cached = (mtime, read_history(run_dir))
-            self._histories[run_dir] = cached
-        return cached[1]
+        """The run's step and evaluation records as last read (none while a thread reads
+        them for the first time)."""
+        return self._histories.get(run_dir, (0.0, []))[1]
 
     @property
     def current(self) -> RunInfo | None:
@@ -270,8 +327,10 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
     ) -> None:
         """Each run's curves on the charts of `quantities` that its task measures; marked runs
         get a colour each."""
+        reading = any(r.path in self._reading and r.path not in self._histories for r in shown)
         charts.set_quantities(quantities, empty={
-            q.name: "this run has no recorded steps" if q.train_loss
+            q.name: "reading the run's history…" if reading
+            else "this run has no recorded steps" if q.train_loss
             else f"no evaluation of {q.name} recorded" for q in quantities
         })  # fmt: skip
         labels = run_labels(shown)

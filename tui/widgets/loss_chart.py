@@ -319,9 +319,10 @@ class LossChart(PlotextPlot):
         other = curves.steps_like.span() if curves.steps_like is not None else None
         if other is not None:
             lo, hi = min(lo, other[0]), max(hi, other[1])
-            plt.xlim(lo, hi)
         if hi == lo:
-            hi = lo + 1
+            hi = lo + 1  # one step: plotext divides by the width of the axis
+        if other is not None:
+            plt.xlim(lo, hi)
         if all(x == int(x) for xs, _ in curves.series.values() for x in xs[:1] + xs[-1:]):
             plt.xticks(integer_ticks(lo, hi))  # steps: plotext would label a narrow axis 11.8
         for ref in curves.references:  # first: the curves are drawn over them
