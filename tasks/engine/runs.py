@@ -10,6 +10,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,19 +78,23 @@ def history_stamp(run_dir: Path) -> float:
 def read_history(run_dir: Path) -> list[dict[str, Any]]:
     """All event records of a run; a torn last line (a crash mid-write) is skipped, and so is a
     line that is not a record of the shape its readers use (`usable_record`)."""
+    return list(iter_history(run_dir))
+
+
+def iter_history(run_dir: Path) -> Iterator[dict[str, Any]]:
+    """The run's event records as `read_history` reads them, one line at a time (a long run's
+    history need not be held whole)."""
     try:
-        text = (Path(run_dir) / HISTORY).read_text(encoding="utf-8", errors="replace")
+        with (Path(run_dir) / HISTORY).open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                try:
+                    record = json.loads(line)
+                except (ValueError, RecursionError):  # torn or damaged, 5000 digits, deep nesting
+                    continue
+                if usable_record(record):
+                    yield record
     except OSError:  # no history yet (or not a file)
-        return []
-    records = []
-    for line in text.splitlines():
-        try:
-            record = json.loads(line)
-        except (ValueError, RecursionError):  # torn or damaged, 5000 digits, deep nesting
-            continue
-        if usable_record(record):
-            records.append(record)
-    return records
+        return
 
 
 def usable_record(record: Any) -> bool:

@@ -161,8 +161,8 @@ async def test_long_histories_are_read_in_a_thread(
 
     monkeypatch.setattr(runs_screen, "INLINE_HISTORY_BYTES", 0)
     gate = threading.Event()
-    read = runs_screen.chart_records
-    monkeypatch.setattr(runs_screen, "chart_records", lambda path: gate.wait(20) and read(path))
+    read = runs_screen.read_chart_history
+    monkeypatch.setattr(runs_screen, "read_chart_history", lambda p: gate.wait(20) and read(p))
     app = ScreenApp(RunsScreen())
     async with app.run_test(size=(120, 40)) as pilot:
         try:

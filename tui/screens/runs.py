@@ -28,12 +28,12 @@ from tasks.engine.runs import (
     history_stamp,
     list_runs,
     playable_checkpoint,
-    read_history,
     read_summary,
     resumable_checkpoint,
     runs_root,
 )
 from tasks.registry import TASKS
+from tui.chart_history import ChartHistory, read_chart_history
 from tui.messages import PlayRequested, ResumeRequested
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.play import PLAY_SCREENS
@@ -55,18 +55,6 @@ INLINE_HISTORY_BYTES = 1_000_000
 """Histories up to this many bytes in all are read on the event loop; more (a run's history
 grows by about 1 MB in 3,000 steps) in a thread, and the table and charts are filled again
 once they are read: the app keeps drawing while a long run is read."""
-KEPT_KEYS = ("event", "step", "loss", "metrics", "full")
-"""What Runs keeps of a step or evaluation record: what it draws and ranks by."""
-
-
-def chart_records(run_dir: Path) -> list[dict[str, Any]]:
-    """The run's step and evaluation records with only `KEPT_KEYS` (a run of 30,000 steps
-    would otherwise hold some 30 MB while Runs shows it)."""
-    return [
-        {key: record[key] for key in KEPT_KEYS if key in record}
-        for record in read_history(run_dir)
-        if record.get("event") in ("step", "eval")
-    ]
 
 
 def history_bytes(run_dir: Path) -> int:
@@ -157,8 +145,8 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         """The runs, newest first (the table's rows)."""
         self.marked: list[Path] = []
         """Run folders marked for comparison, in marking order."""
-        self._histories: dict[Path, tuple[float, list[dict[str, Any]]]] = {}
-        """Each run's (history stamp, `chart_records`)."""
+        self._histories: dict[Path, ChartHistory] = {}
+        """Each run's history as last read."""
         self._reading: set[Path] = set()
         """Run folders whose histories a thread is reading."""
         self._narrow: bool | None = None
@@ -207,25 +195,24 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
             run.path
             for run in self.runs
             if run.path not in self._reading
-            and self._histories.get(run.path, (None,))[0] != history_stamp(run.path)
+            and self.history(run.path).stamp != history_stamp(run.path)
         ]
         if sum(map(history_bytes, stale)) > INLINE_HISTORY_BYTES:
             self._reading.update(stale)
             self._read_histories(stale)
         else:
-            self._histories.update({path: (history_stamp(path), chart_records(path))
-                                    for path in stale})  # fmt: skip
+            self._histories.update({path: read_chart_history(path) for path in stale})
         self._fill()
 
     @work(thread=True, group="histories")
     def _read_histories(self, paths: list[Path]) -> None:
         """Read long histories off the event loop; then fill the table and charts again."""
-        read = {path: (history_stamp(path), chart_records(path)) for path in paths}
+        read = {path: read_chart_history(path) for path in paths}
         if not get_current_worker().is_cancelled:
             with contextlib.suppress(RuntimeError):  # the app has closed while it read
                 self.app.call_from_thread(self._histories_read, read)
 
-    def _histories_read(self, read: dict[Path, tuple[float, list[dict[str, Any]]]]) -> None:
+    def _histories_read(self, read: dict[Path, ChartHistory]) -> None:
         self._reading.difference_update(read)
         if self.is_attached:  # not left while it read
             self._histories.update(read)
@@ -250,8 +237,8 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         info = TASKS.get(run.task)
         values = [
             r["metrics"][name]
-            for r in self.history(run.path)
-            if r.get("event") == "eval" and r.get("full") and name in r.get("metrics", {})
+            for r in self.history(run.path).evals
+            if r["full"] and name in r["metrics"]
         ]
         if values and info is not None:
             return name, info.primary_quantity.best(values)
@@ -278,10 +265,10 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
             dataset,
         ]
 
-    def history(self, run_dir: Path) -> list[dict[str, Any]]:
-        """The run's step and evaluation records as last read (none while a thread reads
-        them for the first time)."""
-        return self._histories.get(run_dir, (0.0, []))[1]
+    def history(self, run_dir: Path) -> ChartHistory:
+        """The run's steps and evaluations as last read (none while a thread reads them for
+        the first time)."""
+        return self._histories.get(run_dir) or ChartHistory()
 
     @property
     def current(self) -> RunInfo | None:
@@ -347,18 +334,17 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
                     for split, (xs, ys) in series.items():
                         charts.curves[q.name].set_series(split, xs, ys)
 
-    def curves_of(self, run: RunInfo, quantity: Quantity) -> dict[str, tuple[list, list]]:
+    def curves_of(self, run: RunInfo, quantity: Quantity) -> dict[str, tuple[Any, Any]]:
         """The run's recorded (steps, values) of `quantity` by split (those with points)."""
-        series: dict[str, tuple[list, list]] = {split: ([], []) for split in quantity.splits}
-        for record in self.history(run.path):
-            if record.get("event") == "step" and quantity.train_loss:
-                series["train"][0].append(record["step"])
-                series["train"][1].append(record["loss"])
-            elif record.get("event") == "eval":
-                for split, value in quantity.points(record.get("metrics", {})):
-                    series[split][0].append(record["step"])
-                    series[split][1].append(value)
-        return {split: points for split, points in series.items() if points[0]}
+        history = self.history(run.path)
+        series: dict[str, tuple[Any, Any]] = {split: ([], []) for split in quantity.splits}
+        for record in history.evals:
+            for split, value in quantity.points(record["metrics"]):
+                series[split][0].append(record["step"])
+                series[split][1].append(value)
+        if quantity.train_loss:  # the steps' loss (no evaluation is of split train)
+            series["train"] = (history.steps, history.losses)
+        return {split: points for split, points in series.items() if len(points[0])}
 
     def _detail(self, run: RunInfo) -> RenderableType:
         summary = read_summary(run.path)
