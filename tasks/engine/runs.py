@@ -75,6 +75,14 @@ def history_stamp(run_dir: Path) -> float:
     return path.stat().st_mtime if path.exists() else 0.0
 
 
+def history_bytes(run_dir: Path) -> int:
+    """The size of the run's history file (0 when it has none)."""
+    try:
+        return (Path(run_dir) / HISTORY).stat().st_size
+    except OSError:
+        return 0
+
+
 def read_history(run_dir: Path) -> list[dict[str, Any]]:
     """All event records of a run; a torn last line (a crash mid-write) is skipped, and so is a
     line that is not a record of the shape its readers use (`usable_record`)."""

@@ -22,9 +22,9 @@ from textual.worker import get_current_worker
 
 from tasks.engine.quantity import Quantity
 from tasks.engine.runs import (
-    HISTORY,
     LAST_CHECKPOINT,
     RunInfo,
+    history_bytes,
     history_stamp,
     list_runs,
     playable_checkpoint,
@@ -55,14 +55,6 @@ INLINE_HISTORY_BYTES = 1_000_000
 """Histories up to this many bytes in all are read on the event loop; more (a run's history
 grows by about 1 MB in 3,000 steps) in a thread, and the table and charts are filled again
 once they are read: the app keeps drawing while a long run is read."""
-
-
-def history_bytes(run_dir: Path) -> int:
-    """The size of the run's history file (0 when it has none)."""
-    try:
-        return (run_dir / HISTORY).stat().st_size
-    except OSError:
-        return 0
 
 
 def short_date(started: str) -> str:
