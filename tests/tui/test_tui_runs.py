@@ -84,12 +84,39 @@ async def test_play_requests_the_checkpoint(fake_runs: list[Path]) -> None:
         await pilot.press("p")  # no checkpoint in the fake run: disabled
         await pilot.pause()
         assert not sent(messages, PlayRequested)
-        (fake_runs[2] / "best.pt").write_bytes(b"placeholder")
-        app.screen.refresh_bindings()
+        (fake_runs[2] / "best.pt").write_bytes(b"placeholder")  # written while Runs shows
+        app.screen.look_up_checkpoint()  # what its timer does every CHECKPOINT_LOOKUP_S
         await pilot.press("p")
         await pilot.pause()
         [request] = sent(messages, PlayRequested)
         assert request.checkpoint == fake_runs[2] / "best.pt"
+
+
+async def test_redrawing_the_footer_looks_at_no_files(
+    fake_runs: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The footer asks `check_action` about every key at each redraw; the checkpoint it needs
+    was looked up when the run was shown (a stat per key per redraw held the event loop for
+    tens of ms at each visit beside a training child)."""
+    looked: list[Path] = []
+
+    def counted(run_dir: Path) -> Path | None:
+        looked.append(run_dir)
+        return None
+
+    from tui.screens import runs as runs_screen
+
+    monkeypatch.setattr(runs_screen, "playable_checkpoint", counted)
+    monkeypatch.setattr(runs_screen, "CHECKPOINT_LOOKUP_S", 3600.0)  # its timer: not now
+    app = ScreenApp(RunsScreen())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        before = len(looked)
+        for _ in range(5):
+            app.screen.refresh_bindings()
+            await pilot.pause()
+        assert app.screen.check_action("play", ()) is False
+        assert len(looked) == before > 0
 
 
 async def test_delete_asks_first(fake_runs: list[Path]) -> None:

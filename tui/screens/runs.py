@@ -51,10 +51,15 @@ NARROW = 100
 with its best metric fits in 80 columns."""
 NARROW_DATASET_WIDTH = 11
 
-INLINE_HISTORY_BYTES = 1_000_000
-"""Histories up to this many bytes in all are read on the event loop; more (a run's history
-grows by about 1 MB in 3,000 steps) in a thread, and the table and charts are filled again
-once they are read: the app keeps drawing while a long run is read."""
+CHECKPOINT_LOOKUP_S = 2.0
+"""How often the highlighted run's folder is looked at for a checkpoint written meanwhile."""
+
+INLINE_HISTORY_BYTES = 200_000
+"""Histories up to this many bytes in all are read on the event loop (about 3 ms on an idle
+core, 16 ms for 1 MB); more (a run's history grows by about 1 MB in 3,000 steps) in a thread,
+and the table and charts are filled again once they are read: the app keeps drawing while a
+long run is read, and a visit of Runs beside a training child stays under the 100 ms of lag
+the soak allows (benchmarks/soak.py)."""
 
 
 def short_date(started: str) -> str:
@@ -143,6 +148,10 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         """Run folders whose histories a thread is reading."""
         self._narrow: bool | None = None
         """Whether the table was last filled for a narrow screen."""
+        self._checkpoint: Path | None = None
+        """The highlighted run's playable checkpoint, looked up when it is shown and every
+        `CHECKPOINT_LOOKUP_S` (a run training meanwhile writes its first): the footer asks
+        `check_action` about every key whenever it redraws, too often to stat files."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -165,6 +174,7 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         ):  # fmt: skip
             table.add_column(label, key=key)
         self.reload()
+        self.set_interval(CHECKPOINT_LOOKUP_S, self.look_up_checkpoint)
         if self.highlight is not None:
             wanted = self.highlight.resolve()
             rows = [i for i, run in enumerate(self.runs) if run.path.resolve() == wanted]
@@ -277,6 +287,7 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         charts = self.query_one(QuantityCharts)
         detail = self.query_one("#run-detail", Static)
         current = self.current
+        self._checkpoint = playable_checkpoint(current.path) if current else None
         if current is None:
             charts.set_empty("no runs yet: press escape, choose a task and train one")
             detail.update(Text("No saved runs yet.", style="dim"))
@@ -358,9 +369,19 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
             table.add_row(key, value)
         for key, value in run.metrics.items():
             table.add_row(metric_label(key), fmt_metric(value))
-        checkpoint = playable_checkpoint(run.path)
+        checkpoint = self._checkpoint
         table.add_row("checkpoint", checkpoint.name if checkpoint else "none")
         return Group(table)
+
+    def look_up_checkpoint(self) -> None:
+        """Look for the highlighted run's playable checkpoint again; Play and Inspect follow."""
+        current = self.current
+        checkpoint = playable_checkpoint(current.path) if current else None
+        if checkpoint != self._checkpoint:
+            self._checkpoint = checkpoint
+            if current is not None:
+                self.query_one("#run-detail", Static).update(self._detail(current))
+            self.refresh_bindings()
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
@@ -378,14 +399,13 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         if action in ("mark", "resume", "delete"):
             return self.current is not None
         if action == "inspect":
-            current = self.current
-            return current is not None and playable_checkpoint(current.path) is not None
+            return self.current is not None and self._checkpoint is not None
         if action == "play":
             current = self.current
             return (
                 current is not None
                 and current.task in PLAY_SCREENS
-                and playable_checkpoint(current.path) is not None
+                and self._checkpoint is not None
             )
         return True
 
