@@ -114,6 +114,22 @@ def test_cpu_bf16_autocast_lowers_matrix_products_only_inside() -> None:
     assert layer(x).dtype == torch.float32
 
 
+def test_a_bf16_lstm_trains_with_onednn_off_where_onednn_refuses_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """oneDNN refuses a bf16 LSTM on CPUs without AVX-512; there the forward pass runs with
+    oneDNN off (forced here, so a machine whose oneDNN takes it runs the same path)."""
+    monkeypatch.setattr("tasks.engine.precision.onednn_runs_bf16_lstm", lambda: False)
+    lstm = torch.nn.LSTM(8, 16, num_layers=2, batch_first=True)
+    x = torch.randn(3, 5, 8)  # (B, T, E)
+    with autocast_context("cpu", "bf16"):
+        assert not torch.backends.mkldnn.enabled
+        out, _ = lstm(x)  # (B, T, H)
+    out.float().sum().backward()
+    assert torch.isfinite(lstm.weight_hh_l0.grad).all()
+    assert torch.backends.mkldnn.enabled  # put back after the forward pass
+
+
 def test_widen_keeps_carried_states_in_fp32_and_leaves_the_rest() -> None:
     assert widen(torch.ones(2, dtype=torch.bfloat16)).dtype == torch.float32
     assert widen(torch.ones(2, dtype=torch.complex64)).dtype == torch.complex64

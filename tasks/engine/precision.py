@@ -15,7 +15,9 @@ through DDP, the compiled graph and autocast.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from tasks.engine.settings import PRECISIONS, ConfigError, TrainConfig
@@ -153,14 +155,62 @@ def autocast_context(device: str, precision: str) -> contextlib.AbstractContextM
     """`torch.autocast` for bf16 (CPU, CUDA) or fp16 (CUDA); a do-nothing context for fp32.
 
     Inside it matrix products run in the lower precision while reductions and losses stay in
-    fp32; compute the loss on ``logits.float()``.
+    fp32; compute the loss on ``logits.float()``. bf16 on a CPU whose oneDNN refuses a bf16 LSTM
+    also turns oneDNN off inside (`onednn_runs_bf16_lstm`).
     """
-    dtype = autocast_dtype(device_type(device), precision)
+    kind = device_type(device)
+    dtype = autocast_dtype(kind, precision)
     if dtype is None:
         return contextlib.nullcontext()
     import torch
 
-    return torch.autocast(device_type=device_type(device), dtype=getattr(torch, dtype))
+    autocast = torch.autocast(device_type=kind, dtype=getattr(torch, dtype))
+    if kind == "cpu" and not onednn_runs_bf16_lstm():
+        return _within(autocast, onednn_off())
+    return autocast
+
+
+@contextlib.contextmanager
+def _within(*contexts: contextlib.AbstractContextManager[Any]) -> Iterator[None]:
+    """Inside all of `contexts` at once (entered in order, left in reverse)."""
+    with contextlib.ExitStack() as stack:
+        for context in contexts:
+            stack.enter_context(context)
+        yield
+
+
+@functools.cache
+def onednn_runs_bf16_lstm() -> bool:
+    """Whether this CPU's oneDNN makes a bf16 LSTM (forward and backward) under autocast.
+
+    On CPUs without AVX-512 (an AVX2 AMD EPYC, say) torch hands a bf16 LSTM to oneDNN, which
+    refuses it ("could not create a primitive descriptor"); there `autocast_context` turns
+    oneDNN off for the forward pass, and torch's own kernels run it. Asked once per process.
+    """
+    import torch
+
+    lstm = torch.nn.LSTM(4, 4, batch_first=True)
+    x = torch.randn(2, 3, 4, requires_grad=True)  # (B, T, E)
+    try:
+        with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+            out, _ = lstm(x)
+        out.float().sum().backward()
+    except RuntimeError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def onednn_off() -> Iterator[None]:
+    """torch's CPU kernels instead of oneDNN inside the block (the setting is put back after)."""
+    import torch
+
+    before = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = False
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = before
 
 
 def needs_scaler(device_kind: str, precision: str) -> bool:
