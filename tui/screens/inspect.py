@@ -45,6 +45,7 @@ from models.inspect.ranking import unit_correlation
 from tui.widgets.data_plot import DataPlot
 from tui.widgets.inspect_plots import saturation_draw
 from tui.widgets.state_strip import Marks, StateStrip, legend
+from tui.widgets.table_redraw import redraw_when_measured
 
 if TYPE_CHECKING:
     from models.inspect import StateTrace
@@ -435,6 +436,7 @@ above 0.9 (y) over the text (Karpathy, Johnson & Fei-Fei 2015). **o** opens anot
             key = f"{score.layer}:{score.kind}:{score.unit}"
             r = f"{score.correlation:+.2f}"
             table.add_row(score.layer + 1, score.kind, score.unit + 1, r, key=key)
+        redraw_when_measured(table)
         self.query_one("#inspect-side").border_subtitle = f"by {self.feature_name}"
 
     @on(DataTable.RowSelected, "#inspect-ranking")

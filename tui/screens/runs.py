@@ -41,6 +41,7 @@ from tui.screens.resume import ResumeScreen
 from tui.widgets.loss_chart import COLORS, rich_color
 from tui.widgets.quantity_charts import QuantityCharts
 from tui.widgets.run_stats import fmt_metric, metric_label
+from tui.widgets.table_redraw import redraw_when_measured
 
 STATUS_STYLES = {"finished": "green", "stopped": "yellow", "failed": "red", "running": "cyan"}
 
@@ -227,6 +228,7 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         table.clear()
         for run in self.runs:
             table.add_row(*self._cells(run), key=str(run.path))
+        redraw_when_measured(table)
         count = "1 run" if len(self.runs) == 1 else f"{len(self.runs)} runs"
         self.query_one("#runs-table").border_subtitle = f"{count} · space marks runs to compare"
         if self.runs:

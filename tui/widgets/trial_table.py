@@ -8,6 +8,7 @@ from textual.widgets import DataTable
 
 from tui.sweep_process import Trial
 from tui.widgets.sweep_panels import duration_text, settings_text
+from tui.widgets.table_redraw import redraw_when_measured
 
 STATE_STYLES = {
     "running": "bold cyan", "complete": "green", "pruned": "yellow", "failed": "red",
@@ -47,9 +48,10 @@ class TrialTable(DataTable):
         cells = self.cells(trial)
         if not known:
             self.add_row(*cells.values(), key=key)
-            return
-        for column, value in cells.items():
-            self.update_cell(key, column, value, update_width=True)
+        else:
+            for column, value in cells.items():
+                self.update_cell(key, column, value, update_width=True)
+        redraw_when_measured(self)
 
     def cells(self, trial: Trial) -> dict[str, object]:
         """The row of a trial, by column key."""
