@@ -289,7 +289,7 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         charts = self.query_one(QuantityCharts)
         detail = self.query_one("#run-detail", Static)
         current = self.current
-        self._checkpoint = playable_checkpoint(current.path) if current else None
+        self._checkpoint = self._look_up(current)
         if current is None:
             charts.set_empty("no runs yet: press escape, choose a task and train one")
             detail.update(Text("No saved runs yet.", style="dim"))
@@ -311,7 +311,7 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
                                                                   shown[0].metrics))  # fmt: skip
         charts.lay_out()
         charts.replot()
-        detail.update(self._detail(current))
+        detail.update(self._detail(current, self._checkpoint))
         self.refresh_bindings()
 
     def _plot(
@@ -351,7 +351,8 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
             series["train"] = (history.steps, history.losses)
         return {split: points for split, points in series.items() if len(points[0])}
 
-    def _detail(self, run: RunInfo) -> RenderableType:
+    def _detail(self, run: RunInfo, checkpoint: Path | None) -> RenderableType:
+        """The run's settings, metrics and playable checkpoint as a two-column grid."""
         summary = read_summary(run.path)
         config = summary.get("config", {})
         table = Table.grid(padding=(0, 1))
@@ -371,18 +372,22 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
             table.add_row(key, value)
         for key, value in run.metrics.items():
             table.add_row(metric_label(key), fmt_metric(value))
-        checkpoint = self._checkpoint
         table.add_row("checkpoint", checkpoint.name if checkpoint else "none")
         return Group(table)
+
+    @staticmethod
+    def _look_up(run: RunInfo | None) -> Path | None:
+        """The run's playable checkpoint on disk now (None without a run or a checkpoint)."""
+        return playable_checkpoint(run.path) if run else None
 
     def look_up_checkpoint(self) -> None:
         """Look for the highlighted run's playable checkpoint again; Play and Inspect follow."""
         current = self.current
-        checkpoint = playable_checkpoint(current.path) if current else None
+        checkpoint = self._look_up(current)
         if checkpoint != self._checkpoint:
             self._checkpoint = checkpoint
             if current is not None:
-                self.query_one("#run-detail", Static).update(self._detail(current))
+                self.query_one("#run-detail", Static).update(self._detail(current, checkpoint))
             self.refresh_bindings()
 
     @on(DataTable.RowHighlighted)
@@ -452,8 +457,7 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
 
     def action_play(self) -> None:
         """Open the highlighted run's checkpoint in Play."""
-        current = self.current
-        checkpoint = playable_checkpoint(current.path) if current else None
+        checkpoint = self._look_up(self.current)
         if checkpoint is not None:
             self.post_message(PlayRequested(checkpoint))
 
@@ -461,8 +465,7 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         """Open the highlighted run's checkpoint in the inspector of its task."""
         from tui.screens.inspect import inspect_screen_for
 
-        current = self.current
-        checkpoint = playable_checkpoint(current.path) if current else None
+        checkpoint = self._look_up(self.current)
         if checkpoint is None:
             return
         try:
