@@ -25,6 +25,11 @@ Measured from the run's first step:
 - the worst event-loop lag: the probe's worst per 30 s, of the periods that lie wholly in the
   watched span (the first one, which holds the app's start and the Train screen's mount, is out).
 
+Before the app starts and after it has quit, a headless run of the default char model
+(``python -m tui.cli train charlm``) trains alone for `REFERENCE_MIN`: its tokens/s after
+`REFERENCE_WARM_S` is how fast the machine itself is then, so a change of the soak's tokens/s can
+be told apart from the machine's own (a shared VM drifts by several percent in an hour).
+
 Bars (issue 18): each RSS growth < 50 MB, the last window's tokens/s within 5% of the first's,
 the worst lag < 100 ms. A row per soak length goes to benchmarks/soak_results.json, its plot to
 benchmarks/soak-<minutes>min.svg, and the "soak" section of BENCHMARKS.md shows the longest
@@ -37,6 +42,7 @@ import argparse
 import itertools
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -64,6 +70,8 @@ TRAIN_SCREEN = "Pause/resume"
 RSS_BAR_MB = 50.0
 WINDOW_BAR = 0.05
 LAG_BAR_MS = 100.0
+REFERENCE_MIN = 3.0
+REFERENCE_WARM_S = 30.0
 
 
 def app_environment(home: Path, lag_log: Path) -> dict[str, str]:
@@ -185,11 +193,24 @@ def step_rates(history: list[dict[str, Any]]) -> list[list[float]]:
     return out
 
 
+def reference(home: Path, minutes: float) -> list[list[float]]:
+    """The step rates (`step_rates`) of a headless run of the default char model, alone, for
+    `minutes` (a time budget alone: as many epochs as fit), in the user folder `home`."""
+    command = [sys.executable, "-m", "tui.cli", "train", "charlm", "--minutes", f"{minutes:g}"]
+    env = app_environment(home, home / "lag.log")
+    del env[LAG_ENV]
+    subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, check=True,
+                   timeout=minutes * 60 + START_TIMEOUT_S)  # fmt: skip
+    (run,) = (p for p in (home / "runs").iterdir() if p.is_dir())
+    return step_rates(read_history(run))
+
+
 def soak(minutes: float, switch_minutes: float) -> dict[str, Any]:
-    """One soak in a fresh user folder; the row to store."""
+    """One soak in a fresh user folder, between two headless references; the row to store."""
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="rnn-tui-soak-", ignore_cleanup_errors=True) as folder:
         home = Path(folder)
+        before = reference(home / "reference-before", REFERENCE_MIN)
         lag_log = home / "lag.log"
         term = Terminal(120, 40)
         term.start([sys.executable, "-m", "tui.cli"], app_environment(home, lag_log), ROOT)
@@ -206,6 +227,7 @@ def soak(minutes: float, switch_minutes: float) -> dict[str, Any]:
             while child is not None and rss_kb(child) is not None and time.monotonic() < end:
                 time.sleep(0.5)  # the child saves and exits once the app has gone
         history = read_history(run)
+        after = reference(home / "reference-after", REFERENCE_MIN)
         lines = lag_log.read_text().splitlines() if lag_log.exists() else []
         lags = [parts for parts in (line.split() for line in lines) if len(parts) == 2]
     first, last = row["span"]
@@ -213,6 +235,7 @@ def soak(minutes: float, switch_minutes: float) -> dict[str, Any]:
     return row | {
         "minutes": minutes, "machine": machine(), "load_before": round(load, 2),
         "steps": last_step, "step_rates": step_rates(history),
+        "reference_rates": {"before": before, "after": after},
         "lag_ms": [[round(float(t) - first, 1), float(ms)] for t, ms in lags
                    if first <= float(t) - REPORT_S and float(t) <= last],
     }  # fmt: skip
@@ -239,6 +262,20 @@ def windows(row: dict[str, Any]) -> list[float]:
             steps[k] += count
             seconds[k] += step_s
     return [n / s for n, s in zip(steps, seconds, strict=True) if s > 0]
+
+
+def rate_after(rates: list[list[float]], warm_s: float) -> float:
+    """Tokens/s of the steps recorded after `warm_s` of elapsed time."""
+    kept = [(count, step_s) for elapsed, count, step_s in rates if elapsed >= warm_s]
+    return sum(c for c, _ in kept) / sum(s for _, s in kept)
+
+
+def machine_drift(row: dict[str, Any]) -> tuple[float, float] | None:
+    """Tokens/s of the headless reference before and after the soak; None for a row without."""
+    runs = row.get("reference_rates")
+    if not runs:
+        return None
+    return rate_after(runs["before"], REFERENCE_WARM_S), rate_after(runs["after"], REFERENCE_WARM_S)
 
 
 def growth(row: dict[str, Any], key: str) -> tuple[float, float]:
@@ -271,6 +308,7 @@ def figures(row: dict[str, Any]) -> dict[str, Any]:
     lag = max((ms for _, ms in row["lag_ms"]), default=float("nan"))
     return {
         "app": app, "child": child, "rates": rates, "change": change, "lag": lag,
+        "reference": machine_drift(row),
         "met": {"app": app[1] - app[0] < RSS_BAR_MB, "child": child[1] - child[0] < RSS_BAR_MB,
                 "rate": abs(change) <= WINDOW_BAR, "lag": lag < LAG_BAR_MS},
     }  # fmt: skip
@@ -328,13 +366,25 @@ pseudo-terminal, the Train screen live, leaving it for Runs or Help every few mi
 | training child RSS | {c0:.0f} MB | {c1:.0f} MB | {c1 - c0:+.1f} MB | < {RSS_BAR_MB:g} MB | {yes[f["met"]["child"]]} |
 | training tokens/s ({width:g}-min windows) | {first} | {last} | {f["change"]:+.1%} | within {WINDOW_BAR:.0%} | {yes[f["met"]["rate"]]} |
 | worst event-loop lag (per 30 s) | | {f["lag"]:.0f} ms | | < {LAG_BAR_MS:g} ms | {yes[f["met"]["lag"]]} |
-
+{reference_row(f)}
 RSS is sampled every {SAMPLE_S:g} s from /proc; the growth counts from the first sample after
 {_scale(row, WARM_UP_S):g} s. Tokens/s is step time only (evaluation and saving left out). The lag
 is how late the app's 0.1 s timer ran (tui/lag_probe.py).{cpu_line(row)}
 
 ![RSS, tokens/s and event-loop lag over the soak]({plot_path(row).relative_to(ROOT)})
 """
+
+
+def reference_row(f: dict[str, Any]) -> str:
+    """The table's row of the headless references and the soak's change net of theirs."""
+    if f["reference"] is None:
+        return ""
+    before, after = f["reference"]
+    drift = after / before - 1
+    net = (1 + f["change"]) / (1 + drift) - 1
+    return (f"| headless tokens/s, alone, before / after the soak ({REFERENCE_MIN:g} min each) | "
+            f"{before:,.0f} | {after:,.0f} | {drift:+.1%} | | |\n"
+            f"| the soak's tokens/s change net of the headless one | | | {net:+.1%} | | |\n")  # fmt: skip
 
 
 def cpu_line(row: dict[str, Any]) -> str:

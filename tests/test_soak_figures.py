@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from benchmarks.soak import cpu_line, cpu_shares, figures
+from benchmarks.soak import REFERENCE_WARM_S, cpu_line, cpu_shares, figures, render
 from benchmarks.terminal import cpu_s, steal_s
 
 
@@ -54,3 +54,33 @@ def test_cpu_seconds_of_a_process_and_of_one_gone() -> None:
     )  # fmt: skip
     assert cpu_s(int(busy.stdout)) is None  # it has exited
     assert cpu_s(os.getpid()) > 0 and steal_s() >= 0
+
+
+def test_the_headless_references_give_the_machines_drift_and_the_net_change() -> None:
+    """The soak slows 10% (1,000 to 900 tokens/s), the machine itself 5% (2,000 to 1,900)."""
+    slowing = row()
+    slowing["step_rates"] = [
+        [t, 10, 0.01 if t < 600 else 0.01 / 0.9] for t, _, _ in slowing["step_rates"]
+    ]
+    warm = [[1.0, 10, 1.0]]  # before REFERENCE_WARM_S: left out
+    ref = [[REFERENCE_WARM_S + k, 10, 0.005] for k in range(60)]
+    slow_ref = [[REFERENCE_WARM_S + k, 9.5, 0.005] for k in range(60)]
+    slowing["reference_rates"] = {"before": warm + ref, "after": warm + slow_ref}
+    slowing |= {"switches": 2, "steps": 100, "status": "stopped", "machine": "m", "load_before": 0}
+    f = figures(slowing)
+    assert [round(r) for r in f["reference"]] == [2000, 1900]
+    assert round(f["change"], 6) == -0.1 and not f["met"]["rate"]
+    section = render(slowing)
+    assert "| 2,000 | 1,900 | -5.0% |" in section
+    assert "net of the headless one | | | -5.3% |" in section
+
+
+def test_a_row_without_references_has_no_reference_rows() -> None:
+    old = row() | {
+        "switches": 2,
+        "steps": 100,
+        "status": "stopped",
+        "machine": "m",
+        "load_before": 0,
+    }
+    assert figures(old)["reference"] is None and "headless" not in render(old)
