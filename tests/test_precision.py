@@ -16,6 +16,7 @@ from tasks.engine.precision import (
     autocast_context,
     autocast_dtype,
     choose_device,
+    cpu_has_bf16,
     grad_scaler,
     needs_scaler,
     precision_problem,
@@ -83,6 +84,7 @@ def test_autocast_dtype(kind: str, precision: str, dtype: str | None) -> None:
     ("kind", "precision", "bf16", "words"),
     [("cpu", "fp16", True, "fp16 needs a CUDA GPU"),
      ("cuda", "bf16", False, "bf16: this GPU has no bfloat16"),
+     ("cpu", "bf16", False, "bf16: this CPU has no bfloat16 arithmetic"),
      ("mps", "bf16", True, "bf16 runs on cpu (bf16) or cuda (bf16, fp16), not mps")],
 )  # fmt: skip
 def test_a_precision_the_device_cannot_run(kind: str, precision: str, bf16: bool, words: str):
@@ -112,22 +114,6 @@ def test_cpu_bf16_autocast_lowers_matrix_products_only_inside() -> None:
     with autocast_context("cpu", "fp32"):
         assert layer(x).dtype == torch.float32
     assert layer(x).dtype == torch.float32
-
-
-def test_a_bf16_lstm_trains_with_onednn_off_where_onednn_refuses_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """oneDNN refuses a bf16 LSTM on CPUs without AVX-512; there the forward pass runs with
-    oneDNN off (forced here, so a machine whose oneDNN takes it runs the same path)."""
-    monkeypatch.setattr("tasks.engine.precision.onednn_runs_bf16_lstm", lambda: False)
-    lstm = torch.nn.LSTM(8, 16, num_layers=2, batch_first=True)
-    x = torch.randn(3, 5, 8)  # (B, T, E)
-    with autocast_context("cpu", "bf16"):
-        assert not torch.backends.mkldnn.enabled
-        out, _ = lstm(x)  # (B, T, H)
-    out.float().sum().backward()
-    assert torch.isfinite(lstm.weight_hh_l0.grad).all()
-    assert torch.backends.mkldnn.enabled  # put back after the forward pass
 
 
 def test_widen_keeps_carried_states_in_fp32_and_leaves_the_rest() -> None:
@@ -202,17 +188,26 @@ def _events(out: str) -> list[dict]:
     return [json.loads(line) for line in out.splitlines()]
 
 
-def test_bf16_trains_on_the_cpu(
+def test_bf16_trains_on_a_cpu_with_bfloat16_and_is_refused_on_one_without(
     small_text: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run_cli(capsys, "train", "charlm", "--dataset", str(small_text), *TINY,
-                             "--epochs", "1", "--device", "cpu", "--precision", "bf16",
-                             "--out", str(tmp_path / "run"), "--json")  # fmt: skip
-    assert code == 0, err
-    events = _events(out)
-    assert events[0]["config"]["precision"] == "bf16"
-    assert events[-1]["event"] == "finished"
-    assert 0 < events[-1]["metrics"]["val_loss"] < 4.5  # finite, and below uniform (ln 65)
+    """Both answers are checked on every machine: the real one, then the other one forced."""
+    argv = ["train", "charlm", "--dataset", str(small_text), *TINY, "--epochs", "1",
+            "--device", "cpu", "--precision", "bf16", "--json"]  # fmt: skip
+    code, out, err = run_cli(capsys, *argv, "--out", str(tmp_path / "run"))
+    if cpu_has_bf16():
+        assert code == 0, err
+        events = _events(out)
+        assert events[0]["config"]["precision"] == "bf16"
+        assert events[-1]["event"] == "finished"
+        assert 0 < events[-1]["metrics"]["val_loss"] < 4.5  # finite, and below uniform (ln 65)
+    else:
+        one_line_error(code, err, "this CPU has no bfloat16 arithmetic", "--precision fp32")
+        assert not (tmp_path / "run").exists()  # refused before a run folder is made
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("tasks.engine.precision.cpu_has_bf16", lambda: False)
+        code, _, err = run_cli(capsys, *argv, "--out", str(tmp_path / "other"))
+    one_line_error(code, err, "this CPU has no bfloat16 arithmetic")
 
 
 @pytest.mark.slow
