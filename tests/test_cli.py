@@ -14,7 +14,8 @@ import torch
 from cli_helpers import one_line_error, run_cli
 
 from tasks.engine.checkpoint import load_checkpoint, save_checkpoint
-from tui.cli import main
+from tui.cli import build_parser, main
+from tui.cli.train import train_config
 
 TINY = ["--hidden", "32", "--layers", "1", "--embed", "16", "--batch", "8", "--seq-len", "32",
         "--threads", "1"]  # fmt: skip
@@ -109,6 +110,25 @@ def test_invalid_hyperparameters(
         option if value is None else f"{option}={value}",
     )
     one_line_error(code, err, needle)
+
+
+def test_an_optional_setting_given_empty_is_none_over_the_settings_file(tmp_path: Path) -> None:
+    """--help says "empty: as many as the time budget allows"; '' there means none, on purpose."""
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"epochs": 3, "minutes": 2.0, "threads": 1}))
+    argv = ["train", "charlm", "--config", str(settings), "--epochs", "", "--threads="]
+    config = train_config(build_parser().parse_args(argv))
+    assert (config.epochs, config.minutes, config.threads) == (None, 2.0, None)
+    left_out = train_config(build_parser().parse_args(argv[:4]))
+    assert (left_out.epochs, left_out.minutes, left_out.threads) == (3, 2.0, 1)
+
+
+def test_empty_epochs_and_no_budget_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "train", "charlm", "--epochs", "")
+    one_line_error(code, err, "give --epochs or --minutes (or both)")
+    with pytest.raises(SystemExit):  # a setting that cannot be none takes no ''
+        main(["train", "charlm", "--hidden", ""])
+    one_line_error(2, capsys.readouterr().err, "--hidden", "invalid int value: ''")
 
 
 def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,12 +4,14 @@ Each setting becomes one option in the argument group of its section, with its h
 choices and the task's default (and where an architecture has another default, that one too).
 Options default to None, so a settings file or the task's defaults fill what was not given.
 Values are checked by the settings' own `validate()`, not by argparse, so the command line and
-the app refuse a value with the same words.
+the app refuse a value with the same words. An optional setting given as '' (``--epochs ''``)
+is `EMPTY`: none on purpose, as an empty field of the form is, where left out is "not given".
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from models.registry import ARCHITECTURES
@@ -17,6 +19,16 @@ from tasks.engine.settings import Setting
 from tasks.registry import TaskInfo, task_defaults
 
 _TYPES = {"int": int, "float": float, "text": str, "choice": str}
+
+
+class _Empty:
+    def __repr__(self) -> str:
+        return "EMPTY"
+
+
+EMPTY: Any = _Empty()
+"""The value of an optional setting given as '' on the command line: none, whatever a settings
+file or the task's defaults say."""
 
 
 def add_setting_options(parser: argparse.ArgumentParser, info: TaskInfo) -> None:
@@ -39,9 +51,22 @@ def add_setting_options(parser: argparse.ArgumentParser, info: TaskInfo) -> None
             if meta.kind == "bool":
                 kwargs["action"] = argparse.BooleanOptionalAction
             else:
-                kwargs["type"] = _TYPES[meta.kind]
+                kwargs["type"] = _value_type(meta)
                 kwargs["metavar"] = _metavar(meta, choices)
             section.add_argument(meta.option(name), **kwargs)
+
+
+def _value_type(meta: Setting) -> Callable[[str], Any]:
+    """The option's argparse type: its kind's, taking '' as `EMPTY` when the setting is optional."""
+    kind = _TYPES[meta.kind]
+    if not meta.optional:
+        return kind
+
+    def value(text: str) -> Any:
+        return EMPTY if not text.strip() else kind(text)
+
+    value.__name__ = kind.__name__  # argparse's error names it: "invalid int value: 'x'"
+    return value
 
 
 def default_text(info: TaskInfo, name: str, meta: Setting, default: Any) -> str:
@@ -82,7 +107,8 @@ def _escape(text: str) -> str:
 
 
 def given_settings(args: argparse.Namespace, info: TaskInfo) -> dict[str, Any]:
-    """The settings given on the command line (None for those left out)."""
+    """The settings given on the command line (None for those left out, `EMPTY` for those
+    given as '')."""
     return {
         name: getattr(args, name, None) for name, s in info.settings.settings().items() if s.cli
     }

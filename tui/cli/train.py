@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import os
@@ -15,7 +16,7 @@ from typing import Any
 
 from tasks.engine.distributed import close_world
 from tasks.engine.runs import SUMMARY
-from tasks.engine.settings import ConfigError
+from tasks.engine.settings import ConfigError, TrainConfig
 from tasks.registry import TASKS, TaskInfo, config_from_dict
 from tui.cli.common import EXIT_INTERRUPTED, CliError, fmt_metrics, positive_int
 from tui.cli.export import LiveBoard, add_board_option, checked_board
@@ -31,7 +32,7 @@ from tui.cli.launch import (
     under_torchrun,
     watch_launcher,
 )
-from tui.cli.settings_options import add_setting_options, given_settings
+from tui.cli.settings_options import EMPTY, add_setting_options, given_settings
 
 
 def register(sub: Any) -> None:
@@ -96,24 +97,11 @@ def _add_control_option(p: Any) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from tasks.engine.trainer import Trainer
-    from tasks.registry import create_task, default_config
+    from tasks.registry import create_task
 
     board = checked_board(args.tensorboard)
-    options = given_settings(args, TASKS[args.task])
     local = local_world_size()
-    if local is not None:  # a torchrun worker: the run records the processes it really has
-        if options["nproc"] not in (None, local):
-            raise CliError(f"--nproc {options['nproc']}, but torchrun started {local} "
-                           "processes on this machine")  # fmt: skip
-        options["nproc"] = local
-    arch = options.pop("arch")
-    values = _config_file(args.config, args.task) if args.config else {}
-    values.pop("task", None)
-    arch = arch or values.pop("arch", None)
-    if options["minutes"] is not None and options["epochs"] is None:
-        values.pop("epochs", None)  # a time budget alone: as many epochs as fit
-    given = {name: value for name, value in options.items() if value is not None}
-    config = default_config(args.task, arch, **values | given)
+    config = train_config(args, local)
     plan = launch_plan(args, config.nproc)
     if needs_launch(plan):  # this process becomes torchrun's agent for the N processes
         preflight(config, plan)
@@ -129,6 +117,36 @@ def cmd_train(args: argparse.Namespace) -> int:
     if local is not None:
         end_rank(status)  # before the task (and its DDP model) is freed
     return status
+
+
+def train_config(args: argparse.Namespace, local: int | None = None) -> TrainConfig:
+    """The run's settings: the task's defaults, then the settings file, then the options.
+
+    An optional setting given as '' (``--epochs ''``) is none whatever the file says; a time
+    budget given without epochs means as many epochs as fit. `local`: the processes torchrun
+    started on this machine (None when not under torchrun).
+    """
+    from tasks.registry import default_config
+
+    options = given_settings(args, TASKS[args.task])
+    emptied = [name for name, value in options.items() if value is EMPTY]
+    options |= dict.fromkeys(emptied)
+    if local is not None:  # a torchrun worker: the run records the processes it really has
+        if options["nproc"] not in (None, local):
+            raise CliError(f"--nproc {options['nproc']}, but torchrun started {local} "
+                           "processes on this machine")  # fmt: skip
+        options["nproc"] = local
+    arch = options.pop("arch")
+    values = _config_file(args.config, args.task) if args.config else {}
+    values.pop("task", None)
+    arch = arch or values.pop("arch", None)
+    if options["minutes"] is not None and options["epochs"] is None:
+        values.pop("epochs", None)  # a time budget alone: as many epochs as fit
+    given = {name: value for name, value in options.items() if value is not None}
+    config = default_config(args.task, arch, **values | given)
+    if not emptied:
+        return config
+    return dataclasses.replace(config, **dict.fromkeys(emptied)).validate()
 
 
 def _fresh_out(out: str) -> Path:
