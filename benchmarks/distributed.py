@@ -88,7 +88,12 @@ def processes(minutes: float) -> None:
 
 
 def precision(epochs: int) -> None:
-    """fp32, then bf16, one process x 2 threads, `epochs` epochs each."""
+    """fp32, then bf16, one process x 2 threads, `epochs` epochs each; nothing on a CPU without
+    bfloat16 arithmetic, where `rnn-tui train` refuses bf16 (the stored rows stay)."""
+    from tasks.engine.precision import cpu_has_bf16
+
+    if not cpu_has_bf16():
+        raise SystemExit("this CPU has no bfloat16 arithmetic: rnn-tui refuses bf16 here")
     for name in ("fp32", "bf16"):
         load = os.getloadavg()[0]
         row = train(["--threads", "2", "--device", "cpu", "--precision", name,
