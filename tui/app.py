@@ -38,6 +38,9 @@ from tui.widgets.too_small import TooSmall, fits
 
 QUIT_WAIT_S = 5.0
 """How long quitting waits for a training or sampling worker to save and stop."""
+RUNS = "runs"
+"""The name of the one Runs screen, kept between visits: built again each time, it took 100 to
+300 ms of the event loop beside a training child (benchmarks/soak.py)."""
 
 
 class RnnTuiApp(App[None]):
@@ -69,7 +72,9 @@ class RnnTuiApp(App[None]):
     def on_mount(self) -> None:
         self.theme = "textual-dark"
         self.screen_change_signal.subscribe(self, self.fit_screen)
-        self.screen_change_signal.subscribe(self, lambda _: forget_closed_widgets(self))
+        self.screen_change_signal.subscribe(
+            self, lambda _: forget_closed_widgets(self, self.kept_screens())
+        )
         self.push_screen(HomeScreen())
         if self.start == "runs":
             self.post_message(RunsRequested())
@@ -77,6 +82,10 @@ class RnnTuiApp(App[None]):
         if self.preload_torch:
             self.call_after_refresh(self._preload_torch)
         install_lag_probe(self)  # only with RNN_TUI_LAG_LOG set (benchmarks/soak.py)
+
+    def kept_screens(self) -> list[Screen]:
+        """The screens kept between visits (installed): the Runs screen once it was shown."""
+        return [self.get_screen(RUNS)] if self.is_screen_installed(RUNS) else []
 
     # -- a terminal too small --------------------------------------------------------------------
 
@@ -99,7 +108,7 @@ class RnnTuiApp(App[None]):
     # -- background import ---------------------------------------------------------------------
 
     def _preload_torch(self) -> None:
-        self.run_worker(_import_torch, thread=True, group="preload", exit_on_error=False)
+        self.run_worker(_preload_imports, thread=True, group="preload", exit_on_error=False)
 
     # -- navigation ------------------------------------------------------------------------------
 
@@ -163,7 +172,9 @@ class RnnTuiApp(App[None]):
                 self.pop_screen()
             existing[-1].reload()
             return
-        await self.push_screen(RunsScreen())
+        if not self.is_screen_installed(RUNS):  # one list, kept between visits
+            self.install_screen(RunsScreen(), RUNS)
+        await self.push_screen(RUNS)
 
     @on(SweepsRequested)
     async def _sweeps(self, message: SweepsRequested) -> None:
@@ -264,9 +275,12 @@ def calm_garbage_collector() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-def _import_torch() -> None:
-    """Warm the import cache so the first run does not wait for torch."""
+def _preload_imports() -> None:
+    """Warm the import cache so the first run does not wait for torch, nor the first visit of
+    Runs for its charts (some 110 ms of imports on the event loop)."""
     import torch  # noqa: F401
+
+    import tui.screens.runs  # noqa: F401
 
     gc.freeze()  # torch's modules live as long as the app too (`calm_garbage_collector`)
 

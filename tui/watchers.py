@@ -24,6 +24,7 @@ entries as Textual would at the next change or publish.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from textual._styles_cache import StylesCache
@@ -33,12 +34,14 @@ WATCHERS = "__watchers"
 """The attribute in which Textual keeps an object's watchers (textual/reactive.py `_watch`)."""
 
 
-def forget_closed_widgets(app: Any) -> int:
+def forget_closed_widgets(app: Any, kept: Iterable[Any] = ()) -> int:
     """Drop the watchers and signal subscriptions of widgets that have closed, held by the app
-    or by any node of the screens on its stack, and the styles caches kept with each widget's
-    rendered lines (the live widgets' are filled again as they draw); how many were dropped."""
+    or by any node of the screens on its stack or of the `kept` screens (installed ones, off
+    the stack between visits), and the styles caches kept with each widget's rendered lines
+    (the live widgets' are filled again as they draw); how many were dropped."""
     dropped = 0
-    for holder in [app, *(node for screen in app.screen_stack
+    screens = dict.fromkeys([*app.screen_stack, *kept])
+    for holder in [app, *(node for screen in screens
                           for node in screen.walk_children(with_self=True))]:  # fmt: skip
         for entries in getattr(holder, WATCHERS, {}).values():
             kept = [(node, callback) for node, callback in entries if not _closed(node)]

@@ -8,8 +8,16 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable
-from tui_helpers import ScreenApp, screen_text, sent, wait_for, write_task_run
+from tui_helpers import (
+    ScreenApp,
+    screen_text,
+    sent,
+    wait_for,
+    write_fake_run,
+    write_task_run,
+)
 
+from tui.app import make_app
 from tui.messages import PlayRequested, ResumeRequested
 from tui.screens.runs import (
     RunsScreen,
@@ -206,3 +214,27 @@ async def test_long_histories_are_read_in_a_thread(
             gate.set()
         await wait_for(pilot, lambda: set(charts.curves["nats/char"].series) == {"train", "val"})
         assert "reading the run's history…" not in screen_text(app)
+
+
+async def test_the_app_keeps_one_runs_screen_and_reads_what_changed(
+    fake_runs: list[Path],
+) -> None:
+    """Runs is built once (a visit costs no compose beside a training child) and each later
+    visit reads the runs folder again: a run saved meanwhile is listed."""
+    app = make_app(preload_torch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+        runs = app.screen
+        assert runs.query_one(DataTable).row_count == 3
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, RunsScreen))
+        assert runs.is_mounted  # kept, not removed
+        write_fake_run(fake_runs[0].parent, "20250104-120000-charlm-gru-tiny-shakespeare",
+                       "gru", "2025-01-04 12:00:00", 1.5)  # fmt: skip
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.screen is runs)
+        table = runs.query_one(DataTable)
+        assert table.row_count == 4
+        assert [str(c) for c in table.get_row_at(0)][1] == "2025-01-04"
+        assert "20250104-120000" in screen_text(app)  # its settings: it is highlighted

@@ -153,6 +153,8 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         """The highlighted run's playable checkpoint, looked up when it is shown and every
         `CHECKPOINT_LOOKUP_S` (a run training meanwhile writes its first): the footer asks
         `check_action` about every key whenever it redraws, too often to stat files."""
+        self._hidden = False
+        """Whether another screen covers this one (the look-up pauses meanwhile)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -175,7 +177,7 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         ):  # fmt: skip
             table.add_column(label, key=key)
         self.reload()
-        self.set_interval(CHECKPOINT_LOOKUP_S, self.look_up_checkpoint)
+        self._lookup = self.set_interval(CHECKPOINT_LOOKUP_S, self.look_up_checkpoint)
         if self.highlight is not None:
             wanted = self.highlight.resolve()
             rows = [i for i, run in enumerate(self.runs) if run.path.resolve() == wanted]
@@ -183,8 +185,9 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
                 table.move_cursor(row=rows[0])
 
     def on_unmount(self) -> None:
-        """Let go of the runs' histories now: a screen that was left is freed only by a full
-        garbage collection, which the app runs seldom (`tui.app.calm_garbage_collector`)."""
+        """Let go of the runs' histories now (the app keeps its Runs screen till it quits; one
+        opened from Sweeps is removed when left, and freed only by a full garbage collection,
+        which the app runs seldom: `tui.app.calm_garbage_collector`)."""
         self._histories.clear()
 
     # -- data --------------------------------------------------------------------------------
@@ -518,6 +521,13 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
             self._narrow = narrow
             self.reload()  # dataset names cut to fit the width
 
+    def on_screen_suspend(self) -> None:
+        self._hidden = True
+        self._lookup.pause()
+
     def on_screen_resume(self) -> None:
-        if self.is_mounted:
+        """Shown again (the app keeps one Runs screen): read what changed meanwhile."""
+        if self._hidden:  # not at the first showing, which `on_mount` has filled
+            self._hidden = False
+            self._lookup.resume()
             self.reload()
