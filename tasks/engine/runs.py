@@ -92,17 +92,40 @@ def read_history(run_dir: Path) -> list[dict[str, Any]]:
 def iter_history(run_dir: Path) -> Iterator[dict[str, Any]]:
     """The run's event records as `read_history` reads them, one line at a time (a long run's
     history need not be held whole)."""
+    return (record for _, record in iter_history_from(run_dir) if record is not None)
+
+
+def iter_history_from(run_dir: Path, start: int = 0) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    """(the byte offset after the line, its record or None) for each line of the run's history
+    after byte `start`: None for a line that is damaged or not of a usable shape
+    (`usable_record`). A last line that does not parse and has no newline yet is left out, as
+    being written now (or torn by a crash): a read that goes on from the last offset (the Runs
+    screen's, while a run trains) meets it whole."""
     try:
-        with (Path(run_dir) / HISTORY).open(encoding="utf-8", errors="replace") as lines:
-            for line in lines:
+        with (Path(run_dir) / HISTORY).open("rb") as lines:
+            lines.seek(start)
+            offset = start
+            for raw in lines:
                 try:
-                    record = json.loads(line)
+                    record = json.loads(raw.decode("utf-8", errors="replace"))
                 except (ValueError, RecursionError):  # torn or damaged, 5000 digits, deep nesting
-                    continue
-                if usable_record(record):
-                    yield record
+                    if not raw.endswith(b"\n"):
+                        return
+                    record = None
+                offset += len(raw)
+                yield offset, record if usable_record(record) else None
     except OSError:  # no history yet (or not a file)
         return
+
+
+def history_file_id(run_dir: Path) -> tuple[int, int] | None:
+    """(device, inode) of the run's history file, None without one: a read that goes on from
+    an offset checks that the file is still the one it read."""
+    try:
+        info = (Path(run_dir) / HISTORY).stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def usable_record(record: Any) -> bool:

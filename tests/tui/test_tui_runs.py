@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from tui_helpers import (
     write_task_run,
 )
 
+from tasks.engine.runs import HISTORY
 from tui.app import make_app
 from tui.messages import PlayRequested, ResumeRequested
 from tui.screens.runs import (
@@ -197,7 +199,9 @@ async def test_long_histories_are_read_in_a_thread(
     monkeypatch.setattr(runs_screen, "INLINE_HISTORY_BYTES", 0)
     gate = threading.Event()
     read = runs_screen.read_chart_history
-    monkeypatch.setattr(runs_screen, "read_chart_history", lambda p: gate.wait(20) and read(p))
+    monkeypatch.setattr(
+        runs_screen, "read_chart_history", lambda p, since: gate.wait(20) and read(p, since)
+    )
     app = ScreenApp(RunsScreen())
     async with app.run_test(size=(120, 40)) as pilot:
         try:
@@ -220,7 +224,8 @@ async def test_the_app_keeps_one_runs_screen_and_reads_what_changed(
     fake_runs: list[Path],
 ) -> None:
     """Runs is built once (a visit costs no compose beside a training child) and each later
-    visit reads the runs folder again: a run saved meanwhile is listed."""
+    visit reads the runs folder again: a run saved meanwhile is listed, and a run's steps
+    written meanwhile are read on from where the last visit stopped."""
     app = make_app(preload_torch=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
@@ -230,6 +235,10 @@ async def test_the_app_keeps_one_runs_screen_and_reads_what_changed(
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, RunsScreen))
         assert runs.is_mounted  # kept, not removed
+        stopped = fake_runs[2]  # the newest, highlighted, trains on meanwhile
+        assert runs.history(stopped).steps[-1] < 300
+        with (stopped / HISTORY).open("a") as handle:
+            handle.write(json.dumps({"event": "step", "step": 300, "loss": 1.9}) + "\n")
         write_fake_run(fake_runs[0].parent, "20250104-120000-charlm-gru-tiny-shakespeare",
                        "gru", "2025-01-04 12:00:00", 1.5)  # fmt: skip
         await pilot.press("r")
@@ -238,3 +247,4 @@ async def test_the_app_keeps_one_runs_screen_and_reads_what_changed(
         assert table.row_count == 4
         assert [str(c) for c in table.get_row_at(0)][1] == "2025-01-04"
         assert "20250104-120000" in screen_text(app)  # its settings: it is highlighted
+        assert runs.history(stopped).steps[-1] == 300  # read on from the last visit

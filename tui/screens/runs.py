@@ -24,7 +24,6 @@ from tasks.engine.quantity import Quantity
 from tasks.engine.runs import (
     LAST_CHECKPOINT,
     RunInfo,
-    history_bytes,
     history_stamp,
     list_runs,
     playable_checkpoint,
@@ -33,7 +32,7 @@ from tasks.engine.runs import (
     runs_root,
 )
 from tasks.registry import TASKS
-from tui.chart_history import ChartHistory, read_chart_history
+from tui.chart_history import ChartHistory, read_chart_history, unread_bytes
 from tui.messages import PlayRequested, ResumeRequested
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.play import PLAY_SCREENS
@@ -56,11 +55,12 @@ CHECKPOINT_LOOKUP_S = 2.0
 """How often the highlighted run's folder is looked at for a checkpoint written meanwhile."""
 
 INLINE_HISTORY_BYTES = 200_000
-"""Histories up to this many bytes in all are read on the event loop (about 3 ms on an idle
-core, 16 ms for 1 MB); more (a run's history grows by about 1 MB in 3,000 steps) in a thread,
-and the table and charts are filled again once they are read: the app keeps drawing while a
-long run is read, and a visit of Runs beside a training child stays under the 100 ms of lag
-the soak allows (benchmarks/soak.py)."""
+"""Histories up to this many bytes in all (those not read at the last visit: a history is
+read on from where it was) are read on the event loop (about 3 ms on an idle core, 16 ms for
+1 MB); more (a run's history grows by about 1 MB in 3,000 steps) in a thread, and the table
+and charts are filled again once they are read: the app keeps drawing while a long run is
+read, and a visit of Runs beside a training child stays under the 100 ms of lag the soak
+allows (benchmarks/soak.py)."""
 
 
 def short_date(started: str) -> str:
@@ -203,17 +203,20 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
             if run.path not in self._reading
             and self.history(run.path).stamp != history_stamp(run.path)
         ]
-        if sum(map(history_bytes, stale)) > INLINE_HISTORY_BYTES:
+        known = {path: self._histories.get(path) for path in stale}
+        if sum(unread_bytes(path, since) for path, since in known.items()) > INLINE_HISTORY_BYTES:
             self._reading.update(stale)
-            self._read_histories(stale)
+            self._read_histories(known)
         else:
-            self._histories.update({path: read_chart_history(path) for path in stale})
+            self._histories.update({path: read_chart_history(path, since)
+                                    for path, since in known.items()})  # fmt: skip
         self._fill()
 
     @work(thread=True, group="histories")
-    def _read_histories(self, paths: list[Path]) -> None:
-        """Read long histories off the event loop; then fill the table and charts again."""
-        read = {path: read_chart_history(path) for path in paths}
+    def _read_histories(self, known: dict[Path, ChartHistory | None]) -> None:
+        """Read long histories (from where each was last read) off the event loop; then fill
+        the table and charts again."""
+        read = {path: read_chart_history(path, since) for path, since in known.items()}
         if not get_current_worker().is_cancelled:
             with contextlib.suppress(RuntimeError):  # the app has closed while it read
                 self.app.call_from_thread(self._histories_read, read)
