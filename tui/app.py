@@ -80,7 +80,7 @@ class RnnTuiApp(App[None]):
             self.post_message(RunsRequested())
         self.call_after_refresh(calm_garbage_collector)
         if self.preload_torch:
-            self.call_after_refresh(self._preload_torch)
+            self.call_after_refresh(self._preload)
         install_lag_probe(self)  # only with RNN_TUI_LAG_LOG set (benchmarks/soak.py)
 
     def kept_screens(self) -> list[Screen]:
@@ -107,7 +107,7 @@ class RnnTuiApp(App[None]):
 
     # -- background import ---------------------------------------------------------------------
 
-    def _preload_torch(self) -> None:
+    def _preload(self) -> None:
         self.run_worker(_preload_imports, thread=True, group="preload", exit_on_error=False)
 
     # -- navigation ------------------------------------------------------------------------------

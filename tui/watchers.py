@@ -44,9 +44,9 @@ def forget_closed_widgets(app: Any, kept: Iterable[Any] = ()) -> int:
     for holder in [app, *(node for screen in screens
                           for node in screen.walk_children(with_self=True))]:  # fmt: skip
         for entries in getattr(holder, WATCHERS, {}).values():
-            kept = [(node, callback) for node, callback in entries if not _closed(node)]
-            dropped += len(entries) - len(kept)
-            entries[:] = kept
+            alive = [(node, callback) for node, callback in entries if not _closed(node)]
+            dropped += len(entries) - len(alive)
+            entries[:] = alive
         for signal in [value for value in vars(holder).values() if isinstance(value, Signal)]:
             for node in [node for node in list(signal._subscriptions) if _closed(node)]:
                 signal.unsubscribe(node)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import gc
 
 from textual._styles_cache import StylesCache
+from textual.app import App
+from textual.pilot import Pilot
 from textual.widgets import Header
 from textual.widgets._footer import FooterKey
 from textual_plotext import PlotextPlot
@@ -25,7 +27,7 @@ def _alive(kind: type) -> int:
     return sum(isinstance(o, kind) for o in gc.get_objects())
 
 
-async def visit(pilot, app, times: int) -> None:
+async def visit(pilot: Pilot, app: App, times: int) -> None:
     """Runs and Help in turn, `times` each, back to Home after each."""
     for _ in range(times):
         for key, screen in (("r", RunsScreen), ("f1", HelpScreen)):
