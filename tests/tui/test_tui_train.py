@@ -82,6 +82,9 @@ async def test_the_metric_has_its_own_chart_with_only_its_references() -> None:
     app = ScreenApp(screen)
     async with app.run_test(size=(120, 40)) as pilot:
         charts = screen.query_one(QuantityCharts)
+        # the full evaluation at step 300 is the last event (the references are drawn from the
+        # start, so their text alone does not say that the events have all arrived)
+        await wait_for(pilot, lambda: "test" in charts.curves["accuracy"].series)
         await wait_for(pilot, lambda: "NBSVM · test 0.794" in screen_text(app))
         assert [q.name for q in charts.shown()] == ["loss", "accuracy"]  # two fit, stacked
         accuracy, loss, f1 = (charts.curves[n] for n in ("accuracy", "loss", "F1"))
