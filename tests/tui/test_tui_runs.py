@@ -220,6 +220,36 @@ async def test_long_histories_are_read_in_a_thread(
         assert "reading the run's history…" not in screen_text(app)
 
 
+async def test_a_visit_fills_the_table_and_draws_the_charts_once(
+    fake_runs: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A visit fills the table and draws the highlighted run once: not again when the filled
+    table highlights its row, nor when the first layout gives the screen its width (the first
+    visit did both, half of its event-loop block beside a training child)."""
+    calls: list[str] = []
+    for name in ("_fill", "_show"):
+        method = getattr(RunsScreen, name)
+
+        def counted(self: RunsScreen, method=method, name=name) -> None:
+            calls.append(name)
+            method(self)
+
+        monkeypatch.setattr(RunsScreen, name, counted)
+    app = make_app(preload_torch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for visit in (1, 2):
+            await pilot.press("r")
+            await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+            for _ in range(5):
+                await pilot.pause()
+            assert calls == ["_fill", "_show"] * visit
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, RunsScreen))
+        await pilot.press("r", "down")
+        await wait_for(pilot, lambda: "20250102-100000" in screen_text(app))
+        assert calls[-2:] == ["_show", "_show"]  # the visit's, then the next run's
+
+
 async def test_the_app_keeps_one_runs_screen_and_reads_what_changed(
     fake_runs: list[Path],
 ) -> None:

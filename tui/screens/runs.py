@@ -155,6 +155,8 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         `check_action` about every key whenever it redraws, too often to stat files."""
         self._hidden = False
         """Whether another screen covers this one (the look-up pauses meanwhile)."""
+        self._shown: Path | None = None
+        """The run folder the charts and settings were last drawn for."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -232,6 +234,8 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
+        self._narrow = self.app.size.width < NARROW  # a screen is as wide as the app, and is
+        # laid out only after `on_mount` fills it
         for run in self.runs:
             table.add_row(*self._cells(run), key=str(run.path))
         redraw_when_measured(table)
@@ -261,7 +265,7 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
             i = self.marked.index(run.path)
             mark = Text("●", style=rich_color(COLORS[i % len(COLORS)]))
         dataset = Path(run.dataset).name if "/" in run.dataset else run.dataset
-        width = DATASET_WIDTH if self.size.width >= NARROW else NARROW_DATASET_WIDTH
+        width = NARROW_DATASET_WIDTH if self._narrow else DATASET_WIDTH  # as `_fill` set it
         if len(dataset) > width:
             dataset = dataset[: width - 1] + "…"
         return [
@@ -295,6 +299,7 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
         charts = self.query_one(QuantityCharts)
         detail = self.query_one("#run-detail", Static)
         current = self.current
+        self._shown = current.path if current else None
         self._checkpoint = self._look_up(current)
         if current is None:
             charts.set_empty("no runs yet: press escape, choose a task and train one")
@@ -398,7 +403,9 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
-        self._show()
+        current = self.current
+        if (current.path if current else None) != self._shown:  # filling the table highlights
+            self._show()  # the row `_fill` has just drawn again
 
     @on(DataTable.RowSelected)
     def _selected(self) -> None:
@@ -520,8 +527,7 @@ checkpoint in Play, **i** in the inspector (charlm and sentiment runs), **d** de
 
     def on_resize(self) -> None:
         narrow = self.size.width < NARROW
-        if narrow != self._narrow:
-            self._narrow = narrow
+        if narrow != self._narrow:  # not at the first layout: the table was filled for its width
             self.reload()  # dataset names cut to fit the width
 
     def on_screen_suspend(self) -> None:
